@@ -1,0 +1,36 @@
+# Two commands do all the set-up: `make lab` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The CPU build on our machines; on a GPU laptop override, e.g. TORCH_SPEC="torch==2.13.0" with your index.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: lab test notebooks lint benchmarks sync clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install "$(TORCH_SPEC)"
+	$(PY) -m pip install -r requirements.txt -e ".[dev]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks scripts notebooks
+
+test: $(STAMP) lint
+	VIDLAB_FAST=1 $(PY) -m pytest
+
+notebooks: $(STAMP)
+	$(PY) scripts/run_notebooks.py
+
+benchmarks: $(STAMP)
+	$(PY) benchmarks/world_throughput.py
+	$(PY) benchmarks/probe_speed.py
+
+sync:
+	python3 scripts/sync_notebooks.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,633 @@
+"""Measure physics in any video: objects, tracks, gravity, bounces, collisions and failure events.
+
+The probes make no use of vidlab's renderer, so they also work on videos from other generators: any
+background colour or static texture, anti-aliased or blurred edges, sensor noise, compression artefacts,
+RGB or grayscale, uint8 or float in [0, 1].
+
+How it works, in order:
+
+1. **Background.** The per-pixel temporal median. On a plain background, static blobs that look like
+   objects (not rectangles) are painted over with the background colour, so a ball at rest is still found.
+   Static rectangles stay in the background as *scenery* (occluders, tables).
+2. **Palette.** The colours of confident foreground pixels are clustered (mean shift on a colour grid).
+3. **Soft masks.** Each foreground pixel takes the colour of the nearest confident pixel and gets a
+   coverage ``alpha`` by projecting ``frame - background`` on ``colour - background``. Centres are
+   alpha-weighted centroids: exact for anti-aliased and blurred discs, since blur preserves centroids.
+4. **Tracks.** Detections are linked frame to frame by the Hungarian algorithm on the distance to a
+   constant-velocity prediction, with colour and size in the cost.
+5. **Physics.** Free-flight segments are cut at bounces (jumps in the second difference). One quadratic per
+   segment with a shared acceleration gives gravity, velocities, restitution at each bounce, and momentum and
+   energy across collisions (mass proportional to area).
+6. **Events.** vanish, appear, teleport, morph, color_change and interpenetration, each with the frame where
+   it starts. Leaving the frame, passing behind scenery and touching a same-coloured ball are not events.
+
+Coordinates are pixels, x to the right and y down, pixel (row 0, col 0) centred at (0, 0).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from scipy import ndimage, optimize
+
+EVENT_KINDS = ("vanish", "appear", "teleport", "morph", "color_change", "interpenetration")
+_PER_FRAME = np.zeros((3, 3, 3), bool)
+_PER_FRAME[1] = ndimage.generate_binary_structure(2, 2)  # 8-connected within a frame, never across time
+
+
+@dataclasses.dataclass
+class Track:
+    """One object followed through the clip. Arrays are per frame, NaN where the object is not seen."""
+
+    centers: np.ndarray  # [T, 2] (x, y) px
+    radii: np.ndarray  # [T] px, from the covered area: sqrt(area / pi)
+    color: tuple  # (r, g, b) 0-255
+    velocities: np.ndarray  # [T, 2] px/s
+    elongation: np.ndarray  # [T] sqrt of the ratio of the principal second moments (1 for a disc)
+    truncated: np.ndarray  # [T] bool: cut by the frame edge, scenery or another object
+
+    @property
+    def present(self) -> np.ndarray:
+        return ~np.isnan(self.centers[:, 0])
+
+
+@dataclasses.dataclass
+class Event:
+    """A physics failure: ``kind`` in EVENT_KINDS starting at ``frame``, on ``track`` (and ``other``)."""
+
+    kind: str
+    frame: int
+    track: int
+    other: int | None = None
+    detail: str = ""
+
+
+@dataclasses.dataclass
+class Bounce:
+    """A bounce off a wall or the floor: restitution = normal speed after / normal speed before."""
+
+    track: int
+    time_s: float
+    restitution: float
+    normal: tuple  # unit vector (x, y), the direction of the velocity change
+    speed_before: float  # normal speed, px/s
+
+
+@dataclasses.dataclass
+class Collision:
+    """Two tracks meeting. Mass is proportional to area (px^2), so momentum is in px^3/s."""
+
+    time_s: float
+    tracks: tuple
+    momentum_before: tuple
+    momentum_after: tuple
+    energy_before: float
+    energy_after: float
+
+    @property
+    def momentum_change(self) -> float:
+        """|p_after - p_before| / |p_before|: 0 when momentum is conserved."""
+        before, after = np.array(self.momentum_before), np.array(self.momentum_after)
+        return float(np.linalg.norm(after - before) / max(np.linalg.norm(before), 1e-9))
+
+    @property
+    def energy_ratio(self) -> float:
+        """Kinetic energy after / before: 1 for an elastic collision."""
+        return float(self.energy_after / max(self.energy_before, 1e-9))
+
+
+@dataclasses.dataclass
+class PhysicsReport:
+    """Everything :func:`physics_report` measured in one video."""
+
+    fps: float
+    objects_per_frame: np.ndarray  # int [T]
+    tracks: list  # [Track]
+    gravity_px_s2: float | None  # positive = downward
+    acceleration_px_s2: tuple | None  # (ax, ay) shared by all free flight
+    free_flight_frames: int
+    events: list  # [Event]
+    bounces: list  # [Bounce]
+    collisions: list  # [Collision]
+    flicker: float  # VBench-style temporal flicker of the background, 1 = perfectly steady
+    background: str  # "plain" or "textured"
+    noise_level: float
+
+    def events_of(self, kind: str) -> list:
+        return [e for e in self.events if e.kind == kind]
+
+    def to_dict(self) -> dict:
+        """A plain JSON-serialisable dict (NaN becomes None)."""
+
+        def clean(x):
+            if isinstance(x, np.ndarray):
+                return clean(x.tolist())
+            if isinstance(x, list | tuple):
+                return [clean(v) for v in x]
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items()}
+            if isinstance(x, float | np.floating):
+                return None if not math.isfinite(x) else float(x)
+            if isinstance(x, np.integer | np.bool_):
+                return x.item()
+            return x
+
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["tracks"] = [dataclasses.asdict(t) for t in self.tracks]
+        for key in ("events", "bounces", "collisions"):
+            out[key] = [dataclasses.asdict(x) for x in out[key]]
+        return clean(out)
+
+    def summary(self) -> str:
+        """A few lines for a notebook: counts, gravity, events."""
+        g = "none found" if self.gravity_px_s2 is None else f"{self.gravity_px_s2:.1f} px/s^2"
+        ev = ", ".join(f"{e.kind}@{e.frame}" for e in self.events) or "none"
+        counts = np.bincount(self.objects_per_frame)
+        return (f"objects per frame: {dict(enumerate(counts.tolist()))} | tracks: {len(self.tracks)} | "
+                f"gravity: {g} ({self.free_flight_frames} free-flight frames) | bounces: {len(self.bounces)} | "
+                f"collisions: {len(self.collisions)} | flicker: {self.flicker:.4f} | events: {ev}")
+
+
+# -------------------------------------------------------------------------------------------- input
+def as_float_video(video) -> np.ndarray:
+    """Validate and convert to float32 ``[T, H, W, C]`` in [0, 1] (C = 3, or 1 for grayscale)."""
+    arr = np.asarray(video)
+    expected = "expected a video [T, H, W, 3] (RGB) or [T, H, W] (grayscale), uint8 or float in [0, 1]"
+    if arr.size == 0:
+        raise ValueError(f"empty video with shape {arr.shape}: {expected}")
+    if arr.ndim == 3:
+        arr = arr[..., None]
+    elif not (arr.ndim == 4 and arr.shape[-1] in (1, 3)):
+        raise ValueError(f"video has shape {arr.shape}: {expected}")
+    if arr.shape[0] < 2:
+        raise ValueError(f"video has {arr.shape[0]} frame(s): motion needs at least 2 frames; {expected}")
+    if min(arr.shape[1:3]) < 8:
+        raise ValueError(f"frames of {arr.shape[1]}x{arr.shape[2]} px are too small: expected at least 8x8")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / 255.0
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"video dtype {arr.dtype}: {expected}")
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise ValueError(f"video has {bad} NaN or infinite value(s): {expected}")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < -1e-3 or hi > 1 + 1e-3:
+        raise ValueError(f"float video spans [{lo:.3g}, {hi:.3g}]: expected [0, 1] (divide 0-255 data by 255)")
+    return np.clip(arr, 0, 1).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------- background
+def _background(v: np.ndarray):
+    """Return (background [H,W,C], scenery mask [H,W], kind, noise level)."""
+    bg = np.median(v, axis=0)
+    t_len, h, w, c = v.shape
+    noise = float(1.4826 * np.median(np.abs(v - bg))) + 1e-4
+    bg_color = np.median(bg.reshape(-1, c), axis=0)
+    dev = np.abs(bg - bg_color).max(-1)
+    spread = float(1.4826 * np.median(dev))
+    plain = spread < 0.02 + 3 * noise / math.sqrt(t_len)
+    if not plain:
+        return bg, np.zeros((h, w), bool), "textured", noise
+    static = dev > max(0.08, 6 * spread + 6 * noise / math.sqrt(t_len))
+    scenery = np.zeros((h, w), bool)
+    if not static.any():
+        return bg, scenery, "plain", noise
+    # Split static structure by colour, so a ball resting against a table is not part of the table.
+    colors = _palette(bg[static], tol=0.15)
+    which = np.argmin(np.linalg.norm(bg[..., None, :] - colors, axis=-1), axis=-1)
+    steady = (np.abs(v - bg).max(-1) < max(0.05, 4 * noise)).mean(0)  # fraction of frames equal to bg
+    eight = ndimage.generate_binary_structure(2, 2)
+    comps = []
+    for k in range(len(colors)):
+        labels, _ = ndimage.label(static & (which == k), eight)
+        for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+            region = np.zeros((h, w), bool)
+            region[sl] = labels[sl] == i
+            comps.append((region, region[sl].mean(), min(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start),
+                          np.median(steady[region]) >= 0.8))
+    # Scenery: persistent rectangles at least 3 px thick, plus the persistent slivers along their edges.
+    for region, extent, thick, persistent in comps:
+        if persistent and extent > 0.88 and thick >= 3:
+            scenery |= region
+    edge = ndimage.binary_dilation(scenery, iterations=1)
+    rest = np.zeros((h, w), bool)
+    for region, extent, thick, persistent in comps:
+        if scenery[region].any():
+            continue
+        if persistent and (region & edge).any() and thick < 3:
+            scenery |= region
+        else:  # anything else static on a plain background is an object at rest: paint it out
+            rest |= region
+    bg = bg.copy()
+    bg[ndimage.binary_dilation(rest, iterations=2) & ~ndimage.binary_dilation(scenery, iterations=1)] = bg_color
+    return bg, scenery, "plain", noise
+
+
+# ------------------------------------------------------------------------------------------ palette
+def _palette(colors: np.ndarray, tol: float = 0.25, max_colors: int = 8) -> np.ndarray:
+    """Cluster pixel colours [M, C] by mean shift started from the densest cell of a 0.1 grid."""
+    rest, palette = colors, []
+    min_pts = max(3, int(0.01 * len(colors)))
+    while len(rest) >= min_pts and len(palette) < max_colors:
+        q = np.clip(np.rint(rest * 10), 0, 10).astype(np.int64)
+        key = (q * (11 ** np.arange(q.shape[1]))).sum(1)
+        densest = np.bincount(key).argmax()
+        center = rest[key == densest].mean(0)
+        for _ in range(4):
+            members = np.linalg.norm(rest - center, axis=1) < tol
+            center = rest[members].mean(0)
+        members = np.linalg.norm(rest - center, axis=1) < tol
+        if members.sum() >= min_pts:
+            palette.append(center)
+        rest = rest[~members]
+    return np.array(palette, np.float32).reshape(-1, colors.shape[1])
+
+
+# --------------------------------------------------------------------------------------- detections
+@dataclasses.dataclass
+class _Detections:
+    frame: np.ndarray
+    xy: np.ndarray
+    radius: np.ndarray
+    elong: np.ndarray
+    color: np.ndarray  # palette index
+    truncated: np.ndarray
+    masks: np.ndarray  # [T, H, W] bool: union of detection supports
+
+
+def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
+    t_len, h, w, c = v.shape
+    diff = v - bg
+    mag = np.sqrt((diff**2).sum(-1))
+    noise_mag = float(np.median(mag)) + 1e-4
+    hi_thr = max(0.1, 6 * noise_mag)
+    lo_thr = max(0.05, 3 * noise_mag)
+    strong = mag > hi_thr
+    # Confident pixels sit at their local peak: object interiors, not anti-aliased or blurred rims.
+    peak = ndimage.maximum_filter(mag, size=(1, 3, 3))
+    confident = strong & (mag >= peak - np.maximum(0.08 * peak, 3 * noise_mag))
+    palette = _palette(v[confident]) if confident.sum() >= 3 else np.zeros((0, c), np.float32)
+    empty = _Detections(*(np.zeros((0,) + s) for s in [(), (2,), (), (), (), ()]), np.zeros(mag.shape, bool))
+    if len(palette) == 0:
+        return empty, palette
+    conf_label = np.argmin(np.linalg.norm(v[confident][:, None] - palette[None], axis=-1), axis=1)
+    # Hysteresis: low-threshold regions that hold a strong pixel, connected within a frame only.
+    low = mag > lo_thr
+    # Scenery connects: the two visible parts of a ball behind an occluder form one detection.
+    near_scenery = np.broadcast_to(ndimage.binary_dilation(scenery, iterations=2), mag.shape)
+    comp, _ = ndimage.label(low | near_scenery, _PER_FRAME)
+    keep = np.zeros(comp.max() + 1, bool)
+    keep[np.unique(comp[strong])] = True
+    keep[0] = False
+    support = keep[comp] & low
+    # Every support pixel takes the colour of its nearest confident pixel (splits touching objects).
+    labels_img = np.full(mag.shape, -1, np.int64)
+    labels_img[confident] = conf_label
+    _, idx = ndimage.distance_transform_edt(~confident, sampling=(1e4, 1, 1), return_indices=True)
+    color_of = labels_img[idx[0], idx[1], idx[2]]
+    color_of[~support] = -1
+    # Coverage alpha by projecting on (colour - background).
+    direction = palette[np.clip(color_of, 0, None)] - bg[None]
+    den = (direction**2).sum(-1)
+    alpha = np.where(den > max(0.01, (3 * noise) ** 2), (diff * direction).sum(-1) / np.maximum(den, 1e-6), 0.0)
+    alpha = np.clip(alpha, 0, 1) * support
+    # Each (component, colour) pair is one detection.
+    det_id = np.where(support, comp * len(palette) + color_of, 0)
+    uniq, inv = np.unique(det_id, return_inverse=True)
+    inv = inv.reshape(det_id.shape)
+    tt, yy, xx = np.indices(mag.shape, dtype=np.float64)
+    n = len(uniq)
+    sums = [np.bincount(inv.ravel(), weights=(alpha * f).ravel(), minlength=n)
+            for f in (1, xx, yy, xx * xx, yy * yy, xx * yy, tt)]
+    m = sums[0]
+    ok = (uniq != 0) & (m >= 1.0)
+    m = np.maximum(m, 1e-9)
+    x, y, t = sums[1] / m, sums[2] / m, sums[6] / m
+    vxx, vyy, vxy = sums[3] / m - x**2, sums[4] / m - y**2, sums[5] / m - x * y
+    tr, det = vxx + vyy, vxx * vyy - vxy**2
+    disc = np.sqrt(np.maximum(tr**2 / 4 - det, 0))
+    elong = np.sqrt(np.maximum(tr / 2 + disc, 1e-9) / np.maximum(tr / 2 - disc, 1e-9))
+    edge = np.zeros(mag.shape, bool)
+    edge[:, [0, -1], :] = edge[:, :, [0, -1]] = True
+    touching = support & (edge | near_scenery)
+    trunc = np.bincount(inv.ravel(), weights=touching.ravel(), minlength=n) > 0
+    # A detection that shares its component with another colour is touching another object.
+    comp_of = uniq // len(palette)
+    shared = np.bincount(comp_of[ok], minlength=comp_of.max() + 1)[comp_of] > 1
+    sel = np.flatnonzero(ok)
+    dets = _Detections(frame=np.rint(t[sel]).astype(int), xy=np.stack([x[sel], y[sel]], 1),
+                       radius=np.sqrt(m[sel] / np.pi), elong=elong[sel], color=(uniq[sel] % len(palette)),
+                       truncated=trunc[sel] | shared[sel], masks=support)
+    return dets, palette
+
+
+# -------------------------------------------------------------------------------------------- tracking
+def _link(dets: _Detections, t_len: int, size: float):
+    """Frame-to-frame assignment; returns a list of dicts frame -> detection index."""
+    tracks: list[dict] = []
+    by_frame = [np.flatnonzero(dets.frame == t) for t in range(t_len)]
+    for t in range(t_len):
+        cur = by_frame[t]
+        live = [k for k, tr in enumerate(tracks) if max(tr) < t]
+        if len(cur) and live:
+            cost = np.full((len(live), len(cur)), 1e6)
+            for a, k in enumerate(live):
+                tr = tracks[k]
+                last = max(tr)
+                gap = t - last
+                pos = dets.xy[tr[last]]
+                prev = [f for f in tr if f < last]
+                vel = (pos - dets.xy[tr[max(prev)]]) / (last - max(prev)) if prev else np.zeros(2)
+                pred = pos + vel * gap
+                r_last = dets.radius[tr[last]]
+                for b, j in enumerate(cur):
+                    dist = np.linalg.norm(dets.xy[j] - pred)
+                    same = dets.color[j] == dets.color[tr[last]]
+                    size_pen = abs(math.log(dets.radius[j] / r_last))
+                    if gap == 1 and same:  # may jump anywhere (a teleport is then reported)
+                        cost[a, b] = dist / size + size_pen
+                    elif dist <= 2 * r_last + max(0.1 * size, np.linalg.norm(vel)) * (1 + 0.5 * (gap - 1)):
+                        cost[a, b] = dist / size + size_pen + (0.0 if same else 2.0)
+            rows, cols = optimize.linear_sum_assignment(cost)
+            used = set()
+            for a, b in zip(rows, cols, strict=True):
+                if cost[a, b] < 1e6:
+                    tracks[live[a]][t] = cur[b]
+                    used.add(b)
+            cur = [j for b, j in enumerate(cur) if b not in used]
+        for j in cur:
+            tracks.append({t: j})
+    return tracks
+
+
+# --------------------------------------------------------------------------------------------- physics
+def _segments(frames: np.ndarray, xy: np.ndarray, thr: float, ref: np.ndarray):
+    """Split consecutive frames into free-flight segments: cut where the second difference jumps."""
+    segs, cur = [], [0]
+    for i in range(1, len(frames)):
+        consecutive = frames[i] == frames[i - 1] + 1
+        smooth = True
+        if consecutive and len(cur) >= 2:
+            a = xy[i] - 2 * xy[i - 1] + xy[i - 2]
+            smooth = np.linalg.norm(a - ref) <= thr
+        if consecutive and smooth:
+            cur.append(i)
+        else:
+            segs.append(cur)
+            cur = [i]
+    segs.append(cur)
+    return segs
+
+
+def _fit(all_segs, fps: float, tol: float = 0.3):
+    """Least squares: one (c, b) per segment and a shared acceleration a; x(t) = c + b t + a t^2.
+
+    Segments that do not fit the shared acceleration (a ball rolling on a table is not in free flight)
+    are dropped one at a time, worst first. Returns (a, [(c, b) or None per segment]).
+    """
+    active = [len(f) >= 2 for f, _ in all_segs]
+    while True:
+        idx = [s for s, ok in enumerate(active) if ok]
+        if not idx:
+            return None, [None] * len(all_segs)
+        t = np.concatenate([all_segs[s][0] / fps for s in idx])
+        owner = np.concatenate([np.full(len(all_segs[s][0]), k) for k, s in enumerate(idx)])
+        a_mat = np.zeros((len(t), 1 + 2 * len(idx)))
+        a_mat[:, 0] = t**2
+        a_mat[np.arange(len(t)), 1 + 2 * owner] = 1.0
+        a_mat[np.arange(len(t)), 2 + 2 * owner] = t
+        y = np.concatenate([all_segs[s][1] for s in idx])
+        coef, *_ = np.linalg.lstsq(a_mat, y, rcond=None)
+        resid = np.linalg.norm(y - a_mat @ coef, axis=1)
+        rms = np.array([np.sqrt(np.mean(resid[owner == k] ** 2)) for k in range(len(idx))])
+        worst = int(np.argmax(rms))
+        if rms[worst] <= tol or len(idx) == 1:
+            out = [None] * len(all_segs)
+            for k, s in enumerate(idx):
+                out[s] = (coef[1 + 2 * k], coef[2 + 2 * k])
+            return coef[0], out
+        active[idx[worst]] = False
+
+
+def physics_report(video, fps: float) -> PhysicsReport:
+    """Measure the physics of a video.
+
+    Args:
+        video: ``[T, H, W, 3]`` or ``[T, H, W]``, uint8 or float in [0, 1], at least 2 frames.
+        fps: frames per second, used for velocities (px/s) and gravity (px/s^2).
+
+    Returns:
+        A :class:`PhysicsReport`. Raises ``ValueError`` naming what was expected on bad input.
+    """
+    if not (isinstance(fps, int | float | np.number) and math.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps={fps!r}: expected a positive number of frames per second")
+    v = as_float_video(video)
+    t_len, h, w, _ = v.shape
+    size = float(max(h, w))
+    bg, scenery, kind, noise = _background(v)
+    dets, palette = _detect(v, bg, scenery, noise)
+    links = _link(dets, t_len, size)
+
+    tracks = []
+    for tr in links:
+        centers = np.full((t_len, 2), np.nan)
+        radii, elong = np.full(t_len, np.nan), np.full(t_len, np.nan)
+        trunc = np.zeros(t_len, bool)
+        for f, j in tr.items():
+            centers[f], radii[f], elong[f], trunc[f] = dets.xy[j], dets.radius[j], dets.elong[j], dets.truncated[j]
+        cidx = np.bincount(dets.color[list(tr.values())]).argmax()
+        color = tuple(int(round(float(c) * 255)) for c in np.broadcast_to(palette[cidx], (3,)))
+        tracks.append(Track(centers, radii, color, np.full((t_len, 2), np.nan), elong, trunc))
+    objects_per_frame = np.bincount(dets.frame, minlength=t_len).astype(int)
+
+    # Free flight: a robust reference second difference, then segments and a shared-acceleration fit.
+    seconds = []
+    for tr in tracks:
+        f = np.flatnonzero(tr.present & ~tr.truncated)
+        for i in range(2, len(f)):
+            if f[i] == f[i - 2] + 2:
+                seconds.append(tr.centers[f[i]] - 2 * tr.centers[f[i - 1]] + tr.centers[f[i - 2]])
+    seconds = np.array(seconds).reshape(-1, 2)
+    ref = np.median(seconds, axis=0) if len(seconds) else np.zeros(2)
+    mad = 1.4826 * np.median(np.linalg.norm(seconds - ref, axis=1)) if len(seconds) else 0.0
+    thr = max(0.35, 4 * mad)
+    segs = []  # (track, frames, xy)
+    for k, tr in enumerate(tracks):
+        f = np.flatnonzero(tr.present & ~tr.truncated)
+        for s in _segments(f, tr.centers[f], thr, ref) if len(f) else []:
+            segs.append((k, f[s], tr.centers[f[s]]))
+    acc, coefs = _fit([(f, xy) for _, f, xy in segs], fps, tol=max(0.3, 3 * mad))
+    free_frames = sum(len(f) for (_, f, _), cb in zip(segs, coefs, strict=True) if cb is not None and len(f) >= 3)
+    gravity = float(2 * acc[1]) if acc is not None and free_frames >= 4 else None
+    acceleration = (float(2 * acc[0]), float(2 * acc[1])) if gravity is not None else None
+    fits = {}  # (track, first frame) -> (frames, c, b)
+    for (k, f, _), cb in zip(segs, coefs, strict=True):
+        if cb is not None:
+            fits[(k, f[0])] = (f, *cb)
+            tracks[k].velocities[f] = cb[1] + 2 * acc * (f / fps)[:, None]
+    for tr in tracks:  # frames outside fitted segments: finite differences
+        missing = np.flatnonzero(tr.present & np.isnan(tr.velocities[:, 0]))
+        for f in missing:
+            nb = [g for g in (f - 1, f + 1) if 0 <= g < t_len and tr.present[g]]
+            if nb:
+                g = nb[-1]
+                tr.velocities[f] = (tr.centers[g] - tr.centers[f]) * fps * (1 if g > f else -1)
+
+    bounces, collisions = _contacts(tracks, fits, acc, fps, size)
+    events = _events(tracks, links, dets, scenery, acc if gravity is not None else None, fps, (h, w))
+    background_px = ~ndimage.binary_dilation(dets.masks.any(0), iterations=2)
+    steps = np.abs(np.diff(v, axis=0))[:, background_px]
+    flicker = float(1 - steps.mean()) if steps.size else 1.0
+    return PhysicsReport(fps=float(fps), objects_per_frame=objects_per_frame, tracks=tracks,
+                         gravity_px_s2=gravity, acceleration_px_s2=acceleration, free_flight_frames=free_frames,
+                         events=events, bounces=bounces, collisions=collisions, flicker=flicker,
+                         background=kind, noise_level=noise)
+
+
+def _contacts(tracks, fits, acc, fps, size):
+    """Bounces (one track changes velocity alone) and collisions (two tracks at once, close together)."""
+    if acc is None:
+        return [], []
+    changes = []  # (track, contact time, v_before, v_after)
+    for k in range(len(tracks)):
+        mine = sorted((f0, val) for (kk, f0), val in fits.items() if kk == k)
+        for (_, (f1, c1, b1)), (_, (f2, c2, b2)) in zip(mine, mine[1:], strict=False):
+            if f2[0] - f1[-1] > 2:
+                continue
+            t_mid = (f1[-1] + f2[0]) / 2 / fps
+            dv = (b2 - b1)
+            if np.linalg.norm(dv) < 1e-6:
+                continue
+            n = dv / np.linalg.norm(dv)
+            denom = n @ (b1 - b2)
+            t_c = -(n @ (c1 - c2)) / denom if abs(denom) > 1e-9 else t_mid
+            t_c = float(np.clip(t_c, f1[-1] / fps, f2[0] / fps))
+            changes.append((k, t_c, b1 + 2 * acc * t_c, b2 + 2 * acc * t_c, n))
+    bounces, collisions, used = [], [], set()
+    for i, (k1, t1, vb1, va1, _) in enumerate(changes):
+        for j, (k2, t2, vb2, va2, _) in enumerate(changes):
+            if j <= i or k1 == k2 or abs(t1 - t2) * fps > 1.5:
+                continue
+            tc = (t1 + t2) / 2
+            p1 = _position_at(tracks[k1], tc, fps)
+            p2 = _position_at(tracks[k2], tc, fps)
+            r1, r2 = np.nanmedian(tracks[k1].radii), np.nanmedian(tracks[k2].radii)
+            if np.linalg.norm(p1 - p2) > r1 + r2 + max(2.0, 0.05 * size):
+                continue
+            m1, m2 = r1**2 * np.pi, r2**2 * np.pi
+            collisions.append(Collision(
+                time_s=tc, tracks=(k1, k2),
+                momentum_before=tuple((m1 * vb1 + m2 * vb2).tolist()),
+                momentum_after=tuple((m1 * va1 + m2 * va2).tolist()),
+                energy_before=float(0.5 * (m1 * vb1 @ vb1 + m2 * vb2 @ vb2)),
+                energy_after=float(0.5 * (m1 * va1 @ va1 + m2 * va2 @ va2))))
+            used |= {i, j}
+    for i, (k, t_c, vb, va, n) in enumerate(changes):
+        before, after = -(vb @ n), va @ n
+        if i in used or before <= 0:
+            continue
+        bounces.append(Bounce(track=k, time_s=t_c, restitution=float(after / before),
+                              normal=(float(n[0]), float(n[1])), speed_before=float(before)))
+    return bounces, collisions
+
+
+def _position_at(track: Track, t_s: float, fps: float) -> np.ndarray:
+    f = np.flatnonzero(track.present)
+    return np.array([np.interp(t_s * fps, f, track.centers[f, d]) for d in range(2)])
+
+
+def _events(tracks, links, dets, scenery, acc, fps, shape):
+    h, w = shape
+    events = []
+    scenery_near = ndimage.binary_dilation(scenery, iterations=2) if scenery.any() else scenery
+    gravity_step = (acc * 2 / fps**2) if acc is not None else np.zeros(2)  # per-frame acceleration, px
+
+    def explained(k: int, t: int, pred: np.ndarray, r: float) -> bool:
+        x, y = pred
+        if x < r * 0.5 or y < r * 0.5 or x > w - 1 - r * 0.5 or y > h - 1 - r * 0.5:
+            return True  # left the frame
+        xi, yi = int(round(min(max(x, 0), w - 1))), int(round(min(max(y, 0), h - 1)))
+        if scenery_near[yi, xi]:
+            return True  # behind scenery
+        for j, other in enumerate(tracks):  # hidden by or merged with another object
+            if j != k and other.present[t] and np.linalg.norm(other.centers[t] - pred) < other.radii[t] + 0.5 * r:
+                return True
+        return False
+
+    for k, tr in enumerate(tracks):
+        f = np.flatnonzero(tr.present)
+        first, last = f[0], f[-1]
+        r_ref = float(np.nanmedian(tr.radii))
+        # appear: a start inside the frame, in the open
+        if first > 0 and not tr.truncated[first]:
+            back = tr.centers[first] - (tr.velocities[first] / fps if np.isfinite(tr.velocities[first, 0]) else 0)
+            if not explained(k, first, back, r_ref):
+                events.append(Event("appear", int(first), k))
+        # vanish: absent while its prediction is in plain view (after its last sighting or in a gap)
+        for i, t0 in enumerate(f):
+            t1 = f[i + 1] if i + 1 < len(f) else len(tr.present)
+            if t1 - t0 <= 1:
+                continue
+            prev = f[i - 1] if i > 0 else None
+            vel = (tr.centers[t0] - tr.centers[prev]) / (t0 - prev) if prev is not None else np.zeros(2)
+            for t in range(t0 + 1, t1):
+                dt = t - t0
+                pred = tr.centers[t0] + vel * dt + 0.5 * gravity_step * dt * (dt + 1)
+                if explained(k, t, pred, r_ref):
+                    break  # out of frame or out of sight: later absence is not a failure
+                events.append(Event("vanish", int(t), k))
+                if t1 < len(tr.present):
+                    events.append(Event("appear", int(t1), k, detail="reappeared"))
+                break
+        # teleport: two large opposite second differences, or a last-frame jump
+        xy = tr.centers
+        thr = max(1.5 * r_ref, 0.06 * max(h, w), 2.0)
+        for t in range(2, len(xy)):
+            if not (tr.present[t] and tr.present[t - 1] and tr.present[t - 2]):
+                continue
+            a1 = xy[t] - 2 * xy[t - 1] + xy[t - 2]
+            nxt = t + 1 < len(xy) and tr.present[t + 1]
+            a2 = xy[t + 1] - 2 * xy[t] + xy[t - 1] if nxt else None
+            step = np.linalg.norm(xy[t] - xy[t - 1])
+            prev_step = np.linalg.norm(xy[t - 1] - xy[t - 2])
+            if nxt:
+                big = min(np.linalg.norm(a1), np.linalg.norm(a2)) > thr
+                opposite = a1 @ a2 < -0.5 * np.linalg.norm(a1) * np.linalg.norm(a2)
+                if big and opposite:
+                    events.append(Event("teleport", int(t), k, detail=f"jump {step:.1f} px"))
+            elif step > max(thr, 3 * prev_step) and np.linalg.norm(a1) > thr:
+                events.append(Event("teleport", int(t), k, detail=f"jump {step:.1f} px"))
+        # morph: a size or shape change on untruncated detections
+        ok = np.flatnonzero(tr.present & ~tr.truncated)
+        ref_r, ref_e = None, None
+        for t in ok:
+            if ref_r is not None:
+                ratio = tr.radii[t] / ref_r
+                if abs(ratio - 1) > 0.25 or (tr.elongation[t] > 1.4 and ref_e < 1.2):
+                    events.append(Event("morph", int(t), k, detail=f"radius x{ratio:.2f}"))
+                    ref_r, ref_e = tr.radii[t], tr.elongation[t]
+                    continue
+            ref_r = tr.radii[t] if ref_r is None else 0.7 * ref_r + 0.3 * tr.radii[t]
+            ref_e = tr.elongation[t] if ref_e is None else ref_e
+    # color_change: a track linked across palette colours
+    for k, tr in enumerate(tracks):
+        f = np.flatnonzero(tr.present)
+        seq = [int(dets.color[links[k][t]]) for t in f]
+        for i in range(1, len(f)):
+            if seq[i] != seq[i - 1]:
+                events.append(Event("color_change", int(f[i]), k))
+    # interpenetration: two objects overlapping, or one hidden under another
+    for i in range(len(tracks)):
+        for j in range(i + 1, len(tracks)):
+            a, b = tracks[i], tracks[j]
+            for t in range(len(a.present)):
+                if a.present[t] and b.present[t]:
+                    d = np.linalg.norm(a.centers[t] - b.centers[t])
+                    tol = max(1.0, 0.25 * min(a.radii[t], b.radii[t]))
+                    if d < a.radii[t] + b.radii[t] - tol:
+                        events.append(Event("interpenetration", t, i, other=j))
+                        break
+    return sorted(events, key=lambda e: (e.frame, e.track, e.kind))
+
