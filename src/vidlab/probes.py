@@ -180,24 +180,48 @@ def as_float_video(video) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------- background
 def _background(v: np.ndarray):
-    """Return (background [H,W,C], scenery mask [H,W], kind, noise level)."""
-    bg = np.median(v, axis=0)
+    """Return (background [H,W,C], scenery mask [H,W], kind "plain" or "textured", noise level)."""
+    med = np.median(v, axis=0)
     t_len, h, w, c = v.shape
-    noise = float(1.4826 * np.median(np.abs(v - bg))) + 1e-4
-    bg_color = np.median(bg.reshape(-1, c), axis=0)
-    dev = np.abs(bg - bg_color).max(-1)
+    noise = float(1.4826 * np.median(np.abs(v[::2, ::2, ::2] - med[::2, ::2]))) + 1e-4
+    bg_color = np.median(med.reshape(-1, c), axis=0)
+    dev = np.abs(med - bg_color).max(-1)
     spread = float(1.4826 * np.median(dev))
     plain = spread < 0.02 + 3 * noise / math.sqrt(t_len)
+    scenery = _scenery(v, med, dev > max(0.08, 6 * spread + 6 * noise / math.sqrt(t_len)), noise)
     if not plain:
-        return bg, np.zeros((h, w), bool), "textured", noise
-    static = dev > max(0.08, 6 * spread + 6 * noise / math.sqrt(t_len))
+        return _textured_background(v, med, bg_color, spread, noise), scenery, "textured", noise
+    # A plain background is its colour everywhere but the scenery: whatever else was static (a ball at
+    # rest, or the trail a slow ball leaves in the median) is an object, not background.
+    bg = np.where(scenery[..., None], med, bg_color).astype(np.float32)
+    # The rim of scenery blends scenery and background colours; take its median over the frames
+    # whose colour lies on that blend, so an object lingering at the edge does not leak into it.
+    inner = ndimage.binary_erosion(scenery, iterations=1)
+    inner = inner if inner.any() else scenery
+    rim = ndimage.binary_dilation(scenery, structure=np.ones((3, 3))) & ~inner
+    if rim.any():
+        _, (iy, ix) = ndimage.distance_transform_edt(~inner, return_indices=True)
+        a, b = bg_color, med[iy[rim], ix[rim]]  # segment ends: background colour and nearest scenery colour
+        seen = v[:, rim]  # [T, R, C]
+        u = np.clip(((seen - a) * (b - a)).sum(-1) / np.maximum(((b - a) ** 2).sum(-1), 1e-6), 0, 1)
+        off = np.linalg.norm(seen - (a + u[..., None] * (b - a)), axis=-1) > max(0.1, 4 * noise)
+        vals = np.where(off[..., None], np.nan, seen)
+        bg[rim] = np.nanmedian(np.where(off.all(0)[None, :, None], a, vals), axis=0)
+    return bg, scenery, "plain", noise
+
+
+def _scenery(v, med, static, noise):
+    """Static rectangles (occluders, tables) that persist through the clip: a mask [H, W]."""
+    h, w = static.shape
     scenery = np.zeros((h, w), bool)
     if not static.any():
-        return bg, scenery, "plain", noise
+        return scenery
     # Split static structure by colour, so a ball resting against a table is not part of the table.
-    colors = _palette(bg[static], tol=0.15)
-    which = np.argmin(np.linalg.norm(bg[..., None, :] - colors, axis=-1), axis=-1)
-    steady = (np.abs(v - bg).max(-1) < max(0.05, 4 * noise)).mean(0)  # fraction of frames equal to bg
+    colors = _palette(med[static], tol=0.15)
+    if len(colors) == 0:
+        colors = med[static].mean(0, keepdims=True)
+    which = np.argmin(np.linalg.norm(med[..., None, :] - colors, axis=-1), axis=-1)
+    steady = (np.abs(v - med).max(-1) < max(0.05, 4 * noise)).mean(0)  # fraction of frames equal to it
     eight = ndimage.generate_binary_structure(2, 2)
     comps = []
     for k in range(len(colors)):
@@ -205,24 +229,43 @@ def _background(v: np.ndarray):
         for i, sl in enumerate(ndimage.find_objects(labels), start=1):
             region = np.zeros((h, w), bool)
             region[sl] = labels[sl] == i
-            comps.append((region, region[sl].mean(), min(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start),
-                          np.median(steady[region]) >= 0.8))
-    # Scenery: persistent rectangles at least 3 px thick, plus the persistent slivers along their edges.
+            thick = min(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
+            comps.append((region, region[sl].mean(), thick, np.median(steady[region]) >= 0.8))
+    # Persistent rectangles at least 2 px thick, plus the thin slivers along their edges.
     for region, extent, thick, persistent in comps:
-        if persistent and extent > 0.88 and thick >= 3:
+        if persistent and extent > 0.88 and thick >= 2 and region.sum() >= 8:
             scenery |= region
-    edge = ndimage.binary_dilation(scenery, iterations=1)
-    rest = np.zeros((h, w), bool)
-    for region, extent, thick, persistent in comps:
-        if scenery[region].any():
-            continue
-        if persistent and (region & edge).any() and thick < 3:
+    edge = ndimage.binary_dilation(scenery, structure=np.ones((3, 3)))
+    for region, _, thick, _ in comps:
+        if thick < 3 and (region & edge).any():
             scenery |= region
-        else:  # anything else static on a plain background is an object at rest: paint it out
-            rest |= region
-    bg = bg.copy()
-    bg[ndimage.binary_dilation(rest, iterations=2) & ~ndimage.binary_dilation(scenery, iterations=1)] = bg_color
-    return bg, scenery, "plain", noise
+    return scenery
+
+
+def _confident(mag: np.ndarray, threshold: float, noise: float) -> np.ndarray:
+    """Pixels well above threshold at their local peak: object interiors, not anti-aliased or blurred rims,
+    whose colours are blends of object and background."""
+    peak = ndimage.maximum_filter(mag, size=(1, 3, 3))
+    return (mag > threshold) & (mag >= peak - np.maximum(0.08 * peak, 3 * noise))
+
+
+def _textured_background(v, bg, bg_color, spread, noise):
+    """Temporal median that skips pixels showing an object colour (not texture-like), so an object that
+    lingers for more than half the clip does not become background."""
+    mag = np.sqrt(((v - bg) ** 2).sum(-1))
+    fg = v[_confident(mag, max(0.15, 6 * noise), noise)]
+    palette = _palette(fg) if len(fg) >= 3 else np.zeros((0, v.shape[-1]))
+    objects = palette[np.linalg.norm(palette - bg_color, axis=1) > max(0.3, 6 * spread)]
+    if len(objects) == 0:
+        return bg
+    near = np.min([np.linalg.norm(v - o, axis=-1) for o in objects], axis=0) < 0.25
+    vals = np.where(near[..., None], np.inf, v)
+    vals.sort(axis=0)
+    count = (~near).sum(0)
+    idx = np.clip((count - 1) // 2, 0, None)
+    med = np.take_along_axis(vals, idx[None, ..., None].repeat(v.shape[-1], -1), axis=0)[0]
+    # A pixel covered in every frame shows no background: the mean background colour is the best guess.
+    return np.where((count > 0)[..., None], med, bg_color).astype(np.float32)
 
 
 # ------------------------------------------------------------------------------------------ palette
@@ -258,68 +301,82 @@ class _Detections:
 
 
 def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
+    """Find objects in every frame; returns (_Detections, palette [K, C]).
+
+    Only pixels in the support (hysteresis regions around strong differences) are processed further.
+    """
     t_len, h, w, c = v.shape
     diff = v - bg
     mag = np.sqrt((diff**2).sum(-1))
-    noise_mag = float(np.median(mag)) + 1e-4
-    hi_thr = max(0.1, 6 * noise_mag)
-    lo_thr = max(0.05, 3 * noise_mag)
+    noise_mag = float(np.median(mag[::2, ::2, ::2])) + 1e-4
+    hi_thr, lo_thr = max(0.1, 6 * noise_mag), max(0.05, 3 * noise_mag)
     strong = mag > hi_thr
-    # Confident pixels sit at their local peak: object interiors, not anti-aliased or blurred rims.
-    peak = ndimage.maximum_filter(mag, size=(1, 3, 3))
-    confident = strong & (mag >= peak - np.maximum(0.08 * peak, 3 * noise_mag))
+    confident = _confident(mag, hi_thr, noise_mag)
     palette = _palette(v[confident]) if confident.sum() >= 3 else np.zeros((0, c), np.float32)
-    empty = _Detections(*(np.zeros((0,) + s) for s in [(), (2,), (), (), (), ()]), np.zeros(mag.shape, bool))
     if len(palette) == 0:
-        return empty, palette
-    conf_label = np.argmin(np.linalg.norm(v[confident][:, None] - palette[None], axis=-1), axis=1)
-    # Hysteresis: low-threshold regions that hold a strong pixel, connected within a frame only.
+        z = np.zeros(0)
+        return _Detections(z.astype(int), np.zeros((0, 2)), z, z, z.astype(int), z.astype(bool),
+                           np.zeros(mag.shape, bool)), palette
+    k_pal = len(palette)
+    # Hysteresis: low-threshold regions holding a strong pixel, connected within a frame only. Scenery
+    # connects too, so the two visible parts of a ball behind an occluder form one detection.
     low = mag > lo_thr
-    # Scenery connects: the two visible parts of a ball behind an occluder form one detection.
     near_scenery = np.broadcast_to(ndimage.binary_dilation(scenery, iterations=2), mag.shape)
-    comp, _ = ndimage.label(low | near_scenery, _PER_FRAME)
-    keep = np.zeros(comp.max() + 1, bool)
-    keep[np.unique(comp[strong])] = True
+    comp, n_comp = ndimage.label(low | near_scenery, _PER_FRAME)
+    keep = np.zeros(n_comp + 1, bool)
+    keep[comp[strong]] = True
     keep[0] = False
     support = keep[comp] & low
-    # Every support pixel takes the colour of its nearest confident pixel (splits touching objects).
-    labels_img = np.full(mag.shape, -1, np.int64)
-    labels_img[confident] = conf_label
-    _, idx = ndimage.distance_transform_edt(~confident, sampling=(1e4, 1, 1), return_indices=True)
-    color_of = labels_img[idx[0], idx[1], idx[2]]
-    color_of[~support] = -1
-    # Coverage alpha by projecting on (colour - background).
-    direction = palette[np.clip(color_of, 0, None)] - bg[None]
+    pix = np.flatnonzero(support)
+    comp_s = comp.ravel()[pix]
+    conf_s = confident.ravel()[pix]
+    vs = v.reshape(-1, c)[pix]
+    # Colour of each support pixel: its component's colour, or, where a component holds several
+    # colours (touching objects), the colour of the nearest confident pixel.
+    conf_col = np.argmin(np.linalg.norm(vs[conf_s][:, None] - palette[None], axis=-1), axis=1)
+    votes = np.zeros((n_comp + 1, k_pal), int)
+    np.add.at(votes, (comp_s[conf_s], conf_col), 1)
+    col_s = votes.argmax(1)[comp_s]
+    mixed = (votes > 0).sum(1)[comp_s] > 1
+    if mixed.any():
+        lab = np.full(mag.shape, -1, np.int64)
+        lab.ravel()[pix[conf_s]] = conf_col
+        frames = np.unique(pix[mixed] // (h * w))
+        _, idx = ndimage.distance_transform_edt(lab[frames] < 0, sampling=(1e4, 1, 1), return_indices=True)
+        nearest = lab[frames][idx[0], idx[1], idx[2]]
+        where = np.searchsorted(frames, pix[mixed] // (h * w))
+        col_s[mixed] = nearest[where, (pix[mixed] // w) % h, pix[mixed] % w]
+    # Coverage alpha by projecting frame - background on colour - background.
+    bgs = bg.reshape(-1, c)[pix % (h * w)]
+    direction = palette[col_s] - bgs
     den = (direction**2).sum(-1)
-    alpha = np.where(den > max(0.01, (3 * noise) ** 2), (diff * direction).sum(-1) / np.maximum(den, 1e-6), 0.0)
-    alpha = np.clip(alpha, 0, 1) * support
-    # Each (component, colour) pair is one detection.
-    det_id = np.where(support, comp * len(palette) + color_of, 0)
-    uniq, inv = np.unique(det_id, return_inverse=True)
-    inv = inv.reshape(det_id.shape)
-    tt, yy, xx = np.indices(mag.shape, dtype=np.float64)
-    n = len(uniq)
-    sums = [np.bincount(inv.ravel(), weights=(alpha * f).ravel(), minlength=n)
-            for f in (1, xx, yy, xx * xx, yy * yy, xx * yy, tt)]
-    m = sums[0]
-    ok = (uniq != 0) & (m >= 1.0)
+    alpha = np.where(den > max(0.01, (3 * noise) ** 2),
+                     ((vs - bgs) * direction).sum(-1) / np.maximum(den, 1e-6), 0.0)
+    alpha = np.clip(alpha, 0, 1)
+    # Each (component, colour) pair is one detection: alpha-weighted moments give centre, size and shape.
+    det, inv = np.unique(comp_s * k_pal + col_s, return_inverse=True)
+    tt, yy, xx = pix // (h * w), (pix // w) % h, (pix % w).astype(float)
+    m = np.bincount(inv, alpha)
+    ok = m >= 1.0
     m = np.maximum(m, 1e-9)
-    x, y, t = sums[1] / m, sums[2] / m, sums[6] / m
-    vxx, vyy, vxy = sums[3] / m - x**2, sums[4] / m - y**2, sums[5] / m - x * y
-    tr, det = vxx + vyy, vxx * vyy - vxy**2
-    disc = np.sqrt(np.maximum(tr**2 / 4 - det, 0))
+    x, y = np.bincount(inv, alpha * xx) / m, np.bincount(inv, alpha * yy) / m
+    vxx = np.bincount(inv, alpha * xx * xx) / m - x**2
+    vyy = np.bincount(inv, alpha * yy * yy) / m - y**2
+    vxy = np.bincount(inv, alpha * xx * yy) / m - x * y
+    tr, dt = vxx + vyy, vxx * vyy - vxy**2
+    disc = np.sqrt(np.maximum(tr**2 / 4 - dt, 0))
     elong = np.sqrt(np.maximum(tr / 2 + disc, 1e-9) / np.maximum(tr / 2 - disc, 1e-9))
-    edge = np.zeros(mag.shape, bool)
-    edge[:, [0, -1], :] = edge[:, :, [0, -1]] = True
-    touching = support & (edge | near_scenery)
-    trunc = np.bincount(inv.ravel(), weights=touching.ravel(), minlength=n) > 0
-    # A detection that shares its component with another colour is touching another object.
-    comp_of = uniq // len(palette)
-    shared = np.bincount(comp_of[ok], minlength=comp_of.max() + 1)[comp_of] > 1
+    frame = np.zeros(len(det), int)
+    frame[inv] = tt
+    touching = (yy == 0) | (yy == h - 1) | (xx == 0) | (xx == w - 1) | near_scenery[0].ravel()[pix % (h * w)]
+    trunc = np.bincount(inv, touching) > 0
+    # A detection that shares its component with another colour touches another object.
+    comp_of = det // k_pal
+    shared = np.bincount(comp_of[ok], minlength=n_comp + 1)[comp_of] > 1
     sel = np.flatnonzero(ok)
-    dets = _Detections(frame=np.rint(t[sel]).astype(int), xy=np.stack([x[sel], y[sel]], 1),
-                       radius=np.sqrt(m[sel] / np.pi), elong=elong[sel], color=(uniq[sel] % len(palette)),
-                       truncated=trunc[sel] | shared[sel], masks=support)
+    dets = _Detections(frame=frame[sel], xy=np.stack([x[sel], y[sel]], 1), radius=np.sqrt(m[sel] / np.pi),
+                       elong=elong[sel], color=det[sel] % k_pal, truncated=trunc[sel] | shared[sel],
+                       masks=support)
     return dets, palette
 
 
@@ -585,10 +642,11 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
         xy = tr.centers
         thr = max(1.5 * r_ref, 0.06 * max(h, w), 2.0)
         for t in range(2, len(xy)):
-            if not (tr.present[t] and tr.present[t - 1] and tr.present[t - 2]):
+            clean = tr.present & ~tr.truncated  # a part-hidden object's centroid is not its centre
+            if not (clean[t] and clean[t - 1] and clean[t - 2]):
                 continue
             a1 = xy[t] - 2 * xy[t - 1] + xy[t - 2]
-            nxt = t + 1 < len(xy) and tr.present[t + 1]
+            nxt = t + 1 < len(xy) and clean[t + 1]
             a2 = xy[t + 1] - 2 * xy[t] + xy[t - 1] if nxt else None
             step = np.linalg.norm(xy[t] - xy[t - 1])
             prev_step = np.linalg.norm(xy[t - 1] - xy[t - 2])
