@@ -188,7 +188,7 @@ def _background(v: np.ndarray):
     dev = np.abs(med - bg_color).max(-1)
     spread = float(1.4826 * np.median(dev))
     plain = spread < 0.02 + 3 * noise / math.sqrt(t_len)
-    scenery = _scenery(v, med, dev > max(0.08, 6 * spread + 6 * noise / math.sqrt(t_len)), noise)
+    scenery = _scenery(v, med, dev > max(0.08, 4 * spread + 6 * noise / math.sqrt(t_len)), noise)
     if not plain:
         return _textured_background(v, med, bg_color, spread, noise), scenery, "textured", noise
     # A plain background is its colour everywhere but the scenery: whatever else was static (a ball at
@@ -225,7 +225,7 @@ def _scenery(v, med, static, noise):
     eight = ndimage.generate_binary_structure(2, 2)
     comps = []
     for k in range(len(colors)):
-        labels, _ = ndimage.label(static & (which == k), eight)
+        labels, _ = ndimage.label(static & (which == k) & (steady >= 0.8), eight)
         for i, sl in enumerate(ndimage.find_objects(labels), start=1):
             region = np.zeros((h, w), bool)
             region[sl] = labels[sl] == i
@@ -233,7 +233,7 @@ def _scenery(v, med, static, noise):
             comps.append((region, region[sl].mean(), thick, np.median(steady[region]) >= 0.8))
     # Persistent rectangles at least 2 px thick, plus the thin slivers along their edges.
     for region, extent, thick, persistent in comps:
-        if persistent and extent > 0.88 and thick >= 2 and region.sum() >= 8:
+        if persistent and extent > 0.88 and thick >= 2 and region.sum() >= 24:
             scenery |= region
     edge = ndimage.binary_dilation(scenery, structure=np.ones((3, 3)))
     for region, _, thick, _ in comps:
