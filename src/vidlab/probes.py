@@ -46,7 +46,8 @@ class Track:
     color: tuple  # (r, g, b) 0-255
     velocities: np.ndarray  # [T, 2] px/s
     elongation: np.ndarray  # [T] sqrt of the ratio of the principal second moments (1 for a disc)
-    truncated: np.ndarray  # [T] bool: cut by the frame edge, scenery or another object
+    truncated: np.ndarray  # [T] bool: partly hidden by the frame edge, scenery or another object
+    contact: np.ndarray  # [T] bool: touching the frame edge, scenery or another object (not free flight)
 
     @property
     def present(self) -> np.ndarray:
@@ -188,17 +189,18 @@ def _background(v: np.ndarray):
     dev = np.abs(med - bg_color).max(-1)
     spread = float(1.4826 * np.median(dev))
     plain = spread < 0.02 + 3 * noise / math.sqrt(t_len)
-    scenery = _scenery(v, med, dev > max(0.08, 4 * spread + 6 * noise / math.sqrt(t_len)), noise)
+    scenery, steady = _scenery(v, med, dev > max(0.08, 4 * spread + 6 * noise / math.sqrt(t_len)), noise)
     if not plain:
         return _textured_background(v, med, bg_color, spread, noise), scenery, "textured", noise
     # A plain background is its colour everywhere but the scenery: whatever else was static (a ball at
     # rest, or the trail a slow ball leaves in the median) is an object, not background.
     bg = np.where(scenery[..., None], med, bg_color).astype(np.float32)
-    # The rim of scenery blends scenery and background colours; take its median over the frames
-    # whose colour lies on that blend, so an object lingering at the edge does not leak into it.
-    inner = ndimage.binary_erosion(scenery, iterations=1)
+    # The rim of scenery blends scenery and background colours, and objects pass in front of scenery.
+    # There, take the median over the frames whose colour lies on the blend of background and scenery
+    # colours, so an object lingering at an edge or in front does not leak into the background.
+    inner = ndimage.binary_erosion(scenery & (steady >= 0.8), iterations=1)
     inner = inner if inner.any() else scenery
-    rim = ndimage.binary_dilation(scenery, structure=np.ones((3, 3))) & ~inner
+    rim = (ndimage.binary_dilation(scenery, structure=np.ones((3, 3))) & ~inner) | (scenery & (steady < 0.8))
     if rim.any():
         _, (iy, ix) = ndimage.distance_transform_edt(~inner, return_indices=True)
         a, b = bg_color, med[iy[rim], ix[rim]]  # segment ends: background colour and nearest scenery colour
@@ -215,7 +217,7 @@ def _scenery(v, med, static, noise):
     h, w = static.shape
     scenery = np.zeros((h, w), bool)
     if not static.any():
-        return scenery
+        return scenery, np.ones((h, w))
     # Split static structure by colour, so a ball resting against a table is not part of the table.
     colors = _palette(med[static], tol=0.15)
     if len(colors) == 0:
@@ -230,16 +232,17 @@ def _scenery(v, med, static, noise):
             region = np.zeros((h, w), bool)
             region[sl] = labels[sl] == i
             thick = min(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
-            comps.append((region, region[sl].mean(), thick, np.median(steady[region]) >= 0.8))
-    # Persistent rectangles at least 2 px thick, plus the thin slivers along their edges.
-    for region, extent, thick, persistent in comps:
+            comps.append((region, sl, region[sl].mean(), thick, np.median(steady[region]) >= 0.8))
+    # Persistent rectangles at least 2 px thick (their whole box: an object passing in front of a table
+    # leaves a notch in the steady pixels), plus the thin slivers along their edges.
+    for region, sl, extent, thick, persistent in comps:
         if persistent and extent > 0.88 and thick >= 2 and region.sum() >= 24:
-            scenery |= region
+            scenery[sl] = True
     edge = ndimage.binary_dilation(scenery, structure=np.ones((3, 3)))
-    for region, _, thick, _ in comps:
+    for region, _, _, thick, _ in comps:
         if thick < 3 and (region & edge).any():
             scenery |= region
-    return scenery
+    return scenery, steady
 
 
 def _confident(mag: np.ndarray, threshold: float, noise: float) -> np.ndarray:
@@ -298,6 +301,8 @@ class _Detections:
     color: np.ndarray  # palette index
     truncated: np.ndarray
     masks: np.ndarray  # [T, H, W] bool: union of detection supports
+    on_edge: np.ndarray = None  # cut by the frame border
+    contact: np.ndarray = None  # touching the frame border, scenery or another object
 
 
 def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
@@ -309,14 +314,17 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     diff = v - bg
     mag = np.sqrt((diff**2).sum(-1))
     noise_mag = float(np.median(mag[::2, ::2, ::2])) + 1e-4
-    hi_thr, lo_thr = max(0.1, 6 * noise_mag), max(0.05, 3 * noise_mag)
+    hi_thr, lo_thr = max(0.12, 6 * noise_mag), max(0.05, 3 * noise_mag)
     strong = mag > hi_thr
     confident = _confident(mag, hi_thr, noise_mag)
-    palette = _palette(v[confident]) if confident.sum() >= 3 else np.zeros((0, c), np.float32)
+    # Object colours come from clearly different pixels only: codec halos and ringing stay out.
+    source = confident & (mag > max(0.2, hi_thr))
+    tol = 0.3 if c == 3 else 0.12  # grayscale objects differ in one number only
+    palette = _palette(v[source], tol=tol) if source.sum() >= 3 else np.zeros((0, c), np.float32)
     if len(palette) == 0:
         z = np.zeros(0)
         return _Detections(z.astype(int), np.zeros((0, 2)), z, z, z.astype(int), z.astype(bool),
-                           np.zeros(mag.shape, bool)), palette
+                           np.zeros(mag.shape, bool), z.astype(bool), z.astype(bool)), palette
     k_pal = len(palette)
     # Hysteresis: low-threshold regions holding a strong pixel, connected within a frame only. Scenery
     # connects too, so the two visible parts of a ball behind an occluder form one detection.
@@ -337,7 +345,10 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     votes = np.zeros((n_comp + 1, k_pal), int)
     np.add.at(votes, (comp_s[conf_s], conf_col), 1)
     col_s = votes.argmax(1)[comp_s]
-    mixed = (votes > 0).sum(1)[comp_s] > 1
+    # Split a component only where a second colour holds at least 5% of its confident pixels
+    # (two touching objects), not for a few off-colour rim pixels.
+    share = votes / np.maximum(votes.sum(1, keepdims=True), 1)
+    mixed = ((share >= 0.05) & (votes >= 3)).sum(1)[comp_s] > 1
     if mixed.any():
         lab = np.full(mag.shape, -1, np.int64)
         lab.ravel()[pix[conf_s]] = conf_col
@@ -353,6 +364,7 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     alpha = np.where(den > max(0.01, (3 * noise) ** 2),
                      ((vs - bgs) * direction).sum(-1) / np.maximum(den, 1e-6), 0.0)
     alpha = np.clip(alpha, 0, 1)
+    # Confident pixels of minority colours in an unsplit component take the component's colour too.
     # Each (component, colour) pair is one detection: alpha-weighted moments give centre, size and shape.
     det, inv = np.unique(comp_s * k_pal + col_s, return_inverse=True)
     tt, yy, xx = pix // (h * w), (pix // w) % h, (pix % w).astype(float)
@@ -368,14 +380,20 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     elong = np.sqrt(np.maximum(tr / 2 + disc, 1e-9) / np.maximum(tr / 2 - disc, 1e-9))
     frame = np.zeros(len(det), int)
     frame[inv] = tt
-    touching = (yy == 0) | (yy == h - 1) | (xx == 0) | (xx == w - 1) | near_scenery[0].ravel()[pix % (h * w)]
-    trunc = np.bincount(inv, touching) > 0
+    border = (yy == 0) | (yy == h - 1) | (xx == 0) | (xx == w - 1)
+    on_frame_edge = np.bincount(inv, border) > 0
+    near = np.bincount(inv, near_scenery[0].ravel()[pix % (h * w)]) > 0
+    # Partly hidden: touching the frame edge or scenery, and no longer round. A disc cut by a straight
+    # edge is elongated (a half disc: 1.9), while a whole disc resting on a table stays at 1.0.
+    trunc = (on_frame_edge | near) & (elong > 1.08)
     # A detection that shares its component with another colour touches another object.
     comp_of = det // k_pal
     shared = np.bincount(comp_of[ok], minlength=n_comp + 1)[comp_of] > 1
     sel = np.flatnonzero(ok)
     dets = _Detections(frame=frame[sel], xy=np.stack([x[sel], y[sel]], 1), radius=np.sqrt(m[sel] / np.pi),
                        elong=elong[sel], color=det[sel] % k_pal, truncated=trunc[sel] | shared[sel],
+                       on_edge=on_frame_edge[sel] & (elong[sel] > 1.08),
+                       contact=on_frame_edge[sel] | near[sel] | shared[sel],
                        masks=support)
     return dets, palette
 
@@ -491,18 +509,19 @@ def physics_report(video, fps: float) -> PhysicsReport:
     for tr in links:
         centers = np.full((t_len, 2), np.nan)
         radii, elong = np.full(t_len, np.nan), np.full(t_len, np.nan)
-        trunc = np.zeros(t_len, bool)
-        for f, j in tr.items():
-            centers[f], radii[f], elong[f], trunc[f] = dets.xy[j], dets.radius[j], dets.elong[j], dets.truncated[j]
-        cidx = np.bincount(dets.color[list(tr.values())]).argmax()
+        frames, idx = np.array(list(tr.keys())), np.array(list(tr.values()))
+        centers[frames], radii[frames], elong[frames] = dets.xy[idx], dets.radius[idx], dets.elong[idx]
+        trunc, contact = np.zeros(t_len, bool), np.zeros(t_len, bool)
+        trunc[frames], contact[frames] = dets.truncated[idx], dets.contact[idx]
+        cidx = np.bincount(dets.color[idx]).argmax()
         color = tuple(int(round(float(c) * 255)) for c in np.broadcast_to(palette[cidx], (3,)))
-        tracks.append(Track(centers, radii, color, np.full((t_len, 2), np.nan), elong, trunc))
+        tracks.append(Track(centers, radii, color, np.full((t_len, 2), np.nan), elong, trunc, contact))
     objects_per_frame = np.bincount(dets.frame, minlength=t_len).astype(int)
 
     # Free flight: a robust reference second difference, then segments and a shared-acceleration fit.
     seconds = []
     for tr in tracks:
-        f = np.flatnonzero(tr.present & ~tr.truncated)
+        f = np.flatnonzero(tr.present & ~tr.contact)
         for i in range(2, len(f)):
             if f[i] == f[i - 2] + 2:
                 seconds.append(tr.centers[f[i]] - 2 * tr.centers[f[i - 1]] + tr.centers[f[i - 2]])
@@ -512,7 +531,7 @@ def physics_report(video, fps: float) -> PhysicsReport:
     thr = max(0.35, 4 * mad)
     segs = []  # (track, frames, xy)
     for k, tr in enumerate(tracks):
-        f = np.flatnonzero(tr.present & ~tr.truncated)
+        f = np.flatnonzero(tr.present & ~tr.contact)
         for s in _segments(f, tr.centers[f], thr, ref) if len(f) else []:
             segs.append((k, f[s], tr.centers[f[s]]))
     acc, coefs = _fit([(f, xy) for _, f, xy in segs], fps, tol=max(0.3, 3 * mad))
@@ -601,9 +620,11 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
     scenery_near = ndimage.binary_dilation(scenery, iterations=2) if scenery.any() else scenery
     gravity_step = (acc * 2 / fps**2) if acc is not None else np.zeros(2)  # per-frame acceleration, px
 
-    def explained(k: int, t: int, pred: np.ndarray, r: float) -> bool:
+    def explained(k: int, t: int, pred: np.ndarray, r: float, cut: bool = False) -> bool:
+        """Can absence at frame t be explained? ``cut``: last seen partly out of the frame."""
         x, y = pred
-        if x < r * 0.5 or y < r * 0.5 or x > w - 1 - r * 0.5 or y > h - 1 - r * 0.5:
+        margin = -r if cut else 0.0  # a ball already half out may leave before its centre crosses the edge
+        if x < -margin or y < -margin or x > w - 1 + margin or y > h - 1 + margin:
             return True  # left the frame
         xi, yi = int(round(min(max(x, 0), w - 1))), int(round(min(max(y, 0), h - 1)))
         if scenery_near[yi, xi]:
@@ -620,7 +641,7 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
         # appear: a start inside the frame, in the open
         if first > 0 and not tr.truncated[first]:
             back = tr.centers[first] - (tr.velocities[first] / fps if np.isfinite(tr.velocities[first, 0]) else 0)
-            if not explained(k, first, back, r_ref):
+            if not explained(k, first, back, r_ref, cut=True):
                 events.append(Event("appear", int(first), k))
         # vanish: absent while its prediction is in plain view (after its last sighting or in a gap)
         for i, t0 in enumerate(f):
@@ -629,10 +650,11 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
                 continue
             prev = f[i - 1] if i > 0 else None
             vel = (tr.centers[t0] - tr.centers[prev]) / (t0 - prev) if prev is not None else np.zeros(2)
+            cut = bool(dets.on_edge[links[k][t0]])
             for t in range(t0 + 1, t1):
                 dt = t - t0
                 pred = tr.centers[t0] + vel * dt + 0.5 * gravity_step * dt * (dt + 1)
-                if explained(k, t, pred, r_ref):
+                if explained(k, t, pred, r_ref, cut):
                     break  # out of frame or out of sight: later absence is not a failure
                 events.append(Event("vanish", int(t), k))
                 if t1 < len(tr.present):
