@@ -385,13 +385,15 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     near = np.bincount(inv, near_scenery[0].ravel()[pix % (h * w)]) > 0
     # Partly hidden: touching the frame edge or scenery, and no longer round. A disc cut by a straight
     # edge is elongated (a half disc: 1.9), while a whole disc resting on a table stays at 1.0.
-    trunc = (on_frame_edge | near) & (elong > 1.08)
+    # Two caps of a ball seen on both sides of a thin occluder are spread out for their area instead.
+    spread_ratio = np.sqrt(2 * np.maximum(tr, 0)) / np.sqrt(m / np.pi)
+    trunc = (on_frame_edge | near) & ((elong > 1.08) | (spread_ratio > 1.1))
     # A detection that shares its component with another colour touches another object.
     comp_of = det // k_pal
     shared = np.bincount(comp_of[ok], minlength=n_comp + 1)[comp_of] > 1
     sel = np.flatnonzero(ok)
     dets = _Detections(frame=frame[sel], xy=np.stack([x[sel], y[sel]], 1), radius=np.sqrt(m[sel] / np.pi),
-                       elong=elong[sel], color=det[sel] % k_pal, truncated=trunc[sel] | shared[sel],
+                       elong=elong[sel], color=det[sel] % k_pal, truncated=trunc[sel],
                        on_edge=on_frame_edge[sel] & (elong[sel] > 1.08),
                        contact=on_frame_edge[sel] | near[sel] | shared[sel],
                        masks=support)
@@ -619,6 +621,7 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
     events = []
     scenery_near = ndimage.binary_dilation(scenery, iterations=2) if scenery.any() else scenery
     gravity_step = (acc * 2 / fps**2) if acc is not None else np.zeros(2)  # per-frame acceleration, px
+    hidden_under = set()  # (frame, hidden track, covering track)
 
     def explained(k: int, t: int, pred: np.ndarray, r: float, cut: bool = False) -> bool:
         """Can absence at frame t be explained? ``cut``: last seen partly out of the frame."""
@@ -631,6 +634,7 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
             return True  # behind scenery
         for j, other in enumerate(tracks):  # hidden by or merged with another object
             if j != k and other.present[t] and np.linalg.norm(other.centers[t] - pred) < other.radii[t] + 0.5 * r:
+                hidden_under.add((t, k, j))
                 return True
         return False
 
@@ -698,16 +702,20 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
         for i in range(1, len(f)):
             if seq[i] != seq[i - 1]:
                 events.append(Event("color_change", int(f[i]), k))
-    # interpenetration: two objects overlapping, or one hidden under another
+    # interpenetration: two objects overlapping (their usual sizes, since the overlap hides part of one),
+    # or one hidden under another
     for i in range(len(tracks)):
         for j in range(i + 1, len(tracks)):
             a, b = tracks[i], tracks[j]
+            ra, rb = np.nanmedian(a.radii), np.nanmedian(b.radii)
+            tol = max(1.0, 0.25 * min(ra, rb))
             for t in range(len(a.present)):
                 if a.present[t] and b.present[t]:
-                    d = np.linalg.norm(a.centers[t] - b.centers[t])
-                    tol = max(1.0, 0.25 * min(a.radii[t], b.radii[t]))
-                    if d < a.radii[t] + b.radii[t] - tol:
-                        events.append(Event("interpenetration", t, i, other=j))
-                        break
+                    overlap = np.linalg.norm(a.centers[t] - b.centers[t]) < ra + rb - tol
+                else:
+                    overlap = (t, i, j) in hidden_under or (t, j, i) in hidden_under
+                if overlap:
+                    events.append(Event("interpenetration", t, i, other=j))
+                    break
     return sorted(events, key=lambda e: (e.frame, e.track, e.kind))
 
