@@ -200,7 +200,9 @@ def _background(v: np.ndarray):
     # colours, so an object lingering at an edge or in front does not leak into the background.
     inner = ndimage.binary_erosion(scenery & (steady >= 0.8), iterations=1)
     inner = inner if inner.any() else scenery
-    rim = (ndimage.binary_dilation(scenery, structure=np.ones((3, 3))) & ~inner) | (scenery & (steady < 0.8))
+    # Three pixels wide, for blurred edges.
+    rim = (ndimage.binary_dilation(scenery, structure=np.ones((3, 3)), iterations=3) & ~inner) | (
+        scenery & (steady < 0.8))
     if rim.any():
         _, (iy, ix) = ndimage.distance_transform_edt(~inner, return_indices=True)
         a, b = bg_color, med[iy[rim], ix[rim]]  # segment ends: background colour and nearest scenery colour
@@ -223,7 +225,7 @@ def _scenery(v, med, static, noise):
     if len(colors) == 0:
         colors = med[static].mean(0, keepdims=True)
     which = np.argmin(np.linalg.norm(med[..., None, :] - colors, axis=-1), axis=-1)
-    steady = (np.abs(v - med).max(-1) < max(0.05, 4 * noise)).mean(0)  # fraction of frames equal to it
+    steady = (np.abs(v - med).max(-1) < max(0.08, 6 * noise)).mean(0)  # fraction of frames equal to it
     eight = ndimage.generate_binary_structure(2, 2)
     comps = []
     for k in range(len(colors)):
@@ -619,7 +621,7 @@ def _position_at(track: Track, t_s: float, fps: float) -> np.ndarray:
 def _events(tracks, links, dets, scenery, acc, fps, shape):
     h, w = shape
     events = []
-    scenery_near = ndimage.binary_dilation(scenery, iterations=2) if scenery.any() else scenery
+    to_scenery = ndimage.distance_transform_edt(~scenery) if scenery.any() else np.full(scenery.shape, np.inf)
     gravity_step = (acc * 2 / fps**2) if acc is not None else np.zeros(2)  # per-frame acceleration, px
     hidden_under = set()  # (frame, hidden track, covering track)
 
@@ -630,8 +632,8 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
         if x < -margin or y < -margin or x > w - 1 + margin or y > h - 1 + margin:
             return True  # left the frame
         xi, yi = int(round(min(max(x, 0), w - 1))), int(round(min(max(y, 0), h - 1)))
-        if scenery_near[yi, xi]:
-            return True  # behind scenery
+        if to_scenery[yi, xi] <= r:
+            return True  # behind scenery: predicted within a radius of it
         for j, other in enumerate(tracks):  # hidden by or merged with another object
             if j != k and other.present[t] and np.linalg.norm(other.centers[t] - pred) < other.radii[t] + 0.5 * r:
                 hidden_under.add((t, k, j))

@@ -401,13 +401,14 @@ def _scene(scenario: str, p: dict, rng: np.random.Generator):
     if scenario == "occlusion":
         rgb = _ball_color(p, rng)
         r, v = _radius_for(p, rng, scenario), _speed_for(p, rng, _color_name(rgb))
+        span = (p["num_frames"] - 1) / p["fps"]
+        # The wall is a little wider than the ball, and the ball is at least fast enough to start and end
+        # in full view: speeds below (4 r + 0.6) / duration are raised to that (recorded in params).
+        width = 2 * r + 0.2
+        v = max(v, (2 * r + width + 0.4) / span)
         vel = np.array([v, 0.0]) * (1 if rng.random() < 0.5 else -1)
-        travel = v * (p["num_frames"] - 1) / p["fps"]
-        # The path is centred on the occluder. It hides the ball completely when the ball travels far
-        # enough to be in full view at both ends; otherwise it is narrower and hides the ball in part.
-        width = float(np.clip(travel - 2 * r - 0.4, 0.6, 2 * r + 1.0))
         centre = rng.uniform(4.0, 6.0)
-        pos = np.array([centre - vel[0] * (p["num_frames"] - 1) / p["fps"] / 2, rng.uniform(r + 1.0, s - r - 1.0)])
+        pos = np.array([centre - vel[0] * span / 2, rng.uniform(r + 1.0, s - r - 1.0)])
         rect = ("occluder", centre - width / 2, 1.0, centre + width / 2, s - 1.0, True)
         return [(pos, vel, r, rgb)], (), [rect], 0.0
     # table: slide along a table top, fall off the edge, bounce on the floor
