@@ -699,7 +699,7 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
             ref_e = tr.elongation[t] if ref_e is None else ref_e
     # color_change: a track linked across palette colours
     for k, tr in enumerate(tracks):
-        f = np.flatnonzero(tr.present)
+        f = np.flatnonzero(tr.present & ~tr.truncated)  # a sliver's colour is a blend: not evidence
         seq = [int(dets.color[links[k][t]]) for t in f]
         for i in range(1, len(f)):
             if seq[i] != seq[i - 1]:
@@ -713,7 +713,8 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
             tol = max(1.0, 0.25 * min(ra, rb))
             for t in range(len(a.present)):
                 if a.present[t] and b.present[t]:
-                    overlap = np.linalg.norm(a.centers[t] - b.centers[t]) < ra + rb - tol
+                    seen_whole = not (a.truncated[t] or b.truncated[t])
+                    overlap = seen_whole and np.linalg.norm(a.centers[t] - b.centers[t]) < ra + rb - tol
                 else:
                     overlap = (t, i, j) in hidden_under or (t, j, i) in hidden_under
                 if overlap:
