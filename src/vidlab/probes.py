@@ -151,6 +151,21 @@ class PhysicsReport:
                 f"collisions: {len(self.collisions)} | flicker: {self.flicker:.4f} | events: {ev}")
 
 
+# Channel reductions written out plane by plane: numpy reduces a trailing axis of length 3 slowly.
+def _cmax(x: np.ndarray) -> np.ndarray:
+    out = x[..., 0]
+    for i in range(1, x.shape[-1]):
+        out = np.maximum(out, x[..., i])
+    return out
+
+
+def _cnorm(x: np.ndarray) -> np.ndarray:
+    out = x[..., 0] ** 2
+    for i in range(1, x.shape[-1]):
+        out = out + x[..., i] ** 2
+    return np.sqrt(out)
+
+
 # -------------------------------------------------------------------------------------------- input
 def as_float_video(video) -> np.ndarray:
     """Validate and convert to float32 ``[T, H, W, C]`` in [0, 1] (C = 3, or 1 for grayscale)."""
@@ -186,7 +201,7 @@ def _background(v: np.ndarray):
     t_len, h, w, c = v.shape
     noise = float(1.4826 * np.median(np.abs(v[::2, ::2, ::2] - med[::2, ::2]))) + 1e-4
     bg_color = np.median(med.reshape(-1, c), axis=0)
-    dev = np.abs(med - bg_color).max(-1)
+    dev = _cmax(np.abs(med - bg_color))
     spread = float(1.4826 * np.median(dev))
     plain = spread < 0.02 + 3 * noise / math.sqrt(t_len)
     scenery, steady = _scenery(v, med, dev > max(0.08, 4 * spread + 6 * noise / math.sqrt(t_len)), noise)
@@ -215,35 +230,41 @@ def _background(v: np.ndarray):
 
 
 def _scenery(v, med, static, noise):
-    """Static rectangles (occluders, tables) that persist through the clip: a mask [H, W]."""
+    """Static rectangles (occluders, tables) that persist through the clip.
+
+    Returns (scenery mask [H, W], steady [H, W]: the fraction of frames equal to the median).
+    """
     h, w = static.shape
     scenery = np.zeros((h, w), bool)
+    steady = (_cmax(np.abs(v - med)) < max(0.08, 6 * noise)).mean(0)
     if not static.any():
-        return scenery, np.ones((h, w))
-    # Split static structure by colour, so a ball resting against a table is not part of the table.
+        return scenery, steady
+    # Split static structure by colour, so a ball resting against a table is not part of the table, and
+    # keep only pixels that stay the same through the clip.
     colors = _palette(med[static], tol=0.15)
     if len(colors) == 0:
         colors = med[static].mean(0, keepdims=True)
-    which = np.argmin(np.linalg.norm(med[..., None, :] - colors, axis=-1), axis=-1)
-    steady = (np.abs(v - med).max(-1) < max(0.08, 6 * noise)).mean(0)  # fraction of frames equal to it
+    which = np.argmin([_cnorm(med - col) for col in colors], axis=0)
+    keep = static & (steady >= 0.8)
+    labels = np.zeros((h, w), np.int64)
     eight = ndimage.generate_binary_structure(2, 2)
-    comps = []
     for k in range(len(colors)):
-        labels, _ = ndimage.label(static & (which == k) & (steady >= 0.8), eight)
-        for i, sl in enumerate(ndimage.find_objects(labels), start=1):
-            region = np.zeros((h, w), bool)
-            region[sl] = labels[sl] == i
-            thick = min(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
-            comps.append((region, sl, region[sl].mean(), thick, np.median(steady[region]) >= 0.8))
-    # Persistent rectangles at least 2 px thick (their whole box: an object passing in front of a table
-    # leaves a notch in the steady pixels), plus the thin slivers along their edges.
-    for region, sl, extent, thick, persistent in comps:
-        if persistent and extent > 0.88 and thick >= 2 and region.sum() >= 24:
-            scenery[sl] = True
-    edge = ndimage.binary_dilation(scenery, structure=np.ones((3, 3)))
-    for region, _, _, thick, _ in comps:
-        if thick < 3 and (region & edge).any():
-            scenery |= region
+        lab, n = ndimage.label(keep & (which == k), eight)
+        labels[lab > 0] = lab[lab > 0] + labels.max()
+    if labels.max() == 0:
+        return scenery, steady
+    sizes = np.bincount(labels.ravel())
+    boxes = ndimage.find_objects(labels)
+    thick = np.array([0] + [min(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) for sl in boxes])
+    extent = sizes / np.maximum([1] + [(sl[0].stop - sl[0].start) * (sl[1].stop - sl[1].start) for sl in boxes], 1)
+    # Rectangles at least 2 px thick (their whole box: an object passing in front of a table leaves a
+    # notch in the steady pixels), plus the thin slivers along their edges.
+    for i in np.flatnonzero((extent > 0.88) & (thick >= 2) & (sizes >= 24)):
+        if i:
+            scenery[boxes[i - 1]] = True
+    touching = np.unique(labels[ndimage.binary_dilation(scenery, structure=eight)])
+    slivers = touching[(touching > 0) & (thick[touching] < 3)]
+    scenery |= np.isin(labels, slivers)
     return scenery, steady
 
 
@@ -257,13 +278,13 @@ def _confident(mag: np.ndarray, threshold: float, noise: float) -> np.ndarray:
 def _textured_background(v, bg, bg_color, spread, noise):
     """Temporal median that skips pixels showing an object colour (not texture-like), so an object that
     lingers for more than half the clip does not become background."""
-    mag = np.sqrt(((v - bg) ** 2).sum(-1))
+    mag = _cnorm(v - bg)
     fg = v[_confident(mag, max(0.15, 6 * noise), noise)]
     palette = _palette(fg) if len(fg) >= 3 else np.zeros((0, v.shape[-1]))
     objects = palette[np.linalg.norm(palette - bg_color, axis=1) > max(0.3, 6 * spread)]
     if len(objects) == 0:
         return bg
-    near = np.min([np.linalg.norm(v - o, axis=-1) for o in objects], axis=0) < 0.25
+    near = np.min([_cnorm(v - o) for o in objects], axis=0) < 0.25
     vals = np.where(near[..., None], np.inf, v)
     vals.sort(axis=0)
     count = (~near).sum(0)
@@ -314,7 +335,7 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     """
     t_len, h, w, c = v.shape
     diff = v - bg
-    mag = np.sqrt((diff**2).sum(-1))
+    mag = _cnorm(diff)
     noise_mag = float(np.median(mag[::2, ::2, ::2])) + 1e-4
     hi_thr, lo_thr = max(0.12, 6 * noise_mag), max(0.05, 3 * noise_mag)
     strong = mag > hi_thr
