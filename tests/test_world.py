@@ -1,0 +1,183 @@
+"""vidlab.world: shapes, determinism, exact physics, splits, captions, injected failures."""
+
+import numpy as np
+import pytest
+
+from vidlab import world
+
+G = world.DEFAULTS["gravity"]
+
+
+@pytest.mark.parametrize("scenario", world.SCENARIOS)
+def test_clip_has_the_stable_fields(scenario):
+    clip = world.simulate(scenario, 0, size=48, num_frames=12)
+    n = {"collision": 2}.get(scenario, 1)
+    assert clip.video.shape == (12, 48, 48, 3) and clip.video.dtype == np.uint8
+    assert clip.centers.shape == (12, n, 2) and clip.radii.shape == (12, n) and clip.visible.shape == (12, n)
+    assert clip.visible.dtype == bool and clip.fps == 10.0
+    assert isinstance(clip.caption, str) and clip.caption.startswith("a ")
+    assert clip.params["scenario"] == scenario and clip.params["seed"] == 0
+
+
+def test_same_seed_same_clip_and_different_seed_different_clip():
+    a, b, c = (world.simulate("projectile", s) for s in (5, 5, 6))
+    assert np.array_equal(a.video, b.video) and np.array_equal(a.centers, b.centers)
+    assert not np.array_equal(a.video, c.video)
+
+
+def test_free_flight_equals_the_closed_form_parabola():
+    clip = world.simulate("projectile", 3)
+    first_contact = clip.contacts[0][0] if clip.contacts else np.inf
+    init = clip.params["init"][0]
+    scale = clip.params["size"] / world.WORLD_SIZE
+    t = np.arange(len(clip.centers)) / clip.fps
+    free = t < first_contact
+    assert free.sum() >= 5
+    x = (init["pos"][0] + init["vel"][0] * t) * scale - 0.5
+    y = (init["pos"][1] + init["vel"][1] * t + 0.5 * G * t**2) * scale - 0.5
+    np.testing.assert_allclose(clip.centers[free, 0, 0], x[free], atol=1e-6)
+    np.testing.assert_allclose(clip.centers[free, 0, 1], y[free], atol=1e-6)
+    np.testing.assert_allclose(clip.velocities[free, 0, 1], (init["vel"][1] + G * t[free]) * scale, atol=1e-6)
+
+
+def test_uniform_motion_is_exactly_linear():
+    clip = world.simulate("uniform", 11)
+    steps = np.diff(clip.centers[:, 0], axis=0)
+    np.testing.assert_allclose(steps, np.broadcast_to(steps[0], steps.shape), rtol=0, atol=1e-6)
+    assert clip.gravity_px_s2 == 0
+
+
+@pytest.mark.parametrize("restitution", [0.5, 0.8, 1.0])
+def test_floor_bounce_keeps_the_configured_restitution(restitution):
+    for seed in range(10):
+        clip = world.simulate("projectile", seed, restitution=restitution, substeps=50)
+        floor = [c for c in clip.contacts if c[2] == "floor"]
+        if not floor:
+            continue
+        t_c = floor[0][0]
+        k = int(np.floor(t_c * clip.fps))  # last frame before the contact
+        if k + 1 >= len(clip.centers):
+            continue
+        g = clip.gravity_px_s2
+        v_before = clip.velocities[k, 0, 1] + g * (t_c - k / clip.fps)
+        v_after = clip.velocities[k + 1, 0, 1] - g * ((k + 1) / clip.fps - t_c)
+        assert -v_after / v_before == pytest.approx(restitution, rel=0.03)
+        return
+    pytest.fail("no clip with a floor bounce inside the clip")
+
+
+@pytest.mark.parametrize("restitution", [1.0, 0.5])
+def test_collision_conserves_momentum_and_loses_energy_only_when_inelastic(restitution):
+    clip = world.simulate("collision", 2, restitution=restitution)
+    assert any(isinstance(c[2], int) for c in clip.contacts), "the balls should meet"
+    mass = clip.radii[0] ** 2  # mass is proportional to area
+    p = (clip.velocities * mass[None, :, None]).sum(1)
+    ke = 0.5 * ((clip.velocities**2).sum(-1) * mass).sum(1)
+    np.testing.assert_allclose(p[-1], p[0], atol=1e-6 * np.abs(p[0]).max() + 1e-6)
+    if restitution == 1.0:
+        assert ke[-1] == pytest.approx(ke[0], rel=0.01)
+    else:
+        assert ke[-1] < 0.9 * ke[0]
+
+
+def test_occluded_ball_is_invisible_in_the_middle_and_visible_at_the_ends():
+    for seed in range(5):
+        clip = world.simulate("occlusion", seed)
+        vis = clip.visible[:, 0]
+        assert vis[0] and vis[-1] and not vis.all()
+        assert clip.visible_fraction[0, 0] > 0.99 and clip.visible_fraction[-1, 0] > 0.99
+
+
+def test_table_ball_rolls_then_falls():
+    clip = world.simulate("table", 4)
+    y = clip.centers[:, 0, 1]
+    assert np.allclose(y[:2], y[0], atol=0.01) and y.max() > y[0] + 5
+    assert "table" in clip.caption
+
+
+def test_caption_counts_the_bounces():
+    for seed in range(20):
+        clip = world.simulate("projectile", seed)
+        n = sum(1 for c in clip.contacts if isinstance(c[2], str))
+        word = {0: "never bounces", 1: "bounces once", 2: "bounces twice"}.get(n, f"bounces {n} times")
+        assert clip.caption.endswith(word), (clip.caption, clip.contacts)
+
+
+def _speeds(clips):
+    return np.array([np.hypot(*c.params["init"][0]["vel"]) for c in clips])
+
+
+def test_splits_follow_kang_et_al():
+    seeds = range(40)
+    in_dist = _speeds(world.dataset("uniform", "id", seeds))
+    ood = _speeds(world.dataset("uniform", "ood_speed", seeds))
+    assert in_dist.min() >= 1.0 and in_dist.max() <= 4.0
+    assert np.all((ood <= 0.8) | (ood >= 4.5)) and ood.max() <= 6.0
+    radii = np.array([c.params["init"][0]["radius"] for c in world.dataset("uniform", "ood_radius", seeds)])
+    assert np.all(((radii >= 0.3) & (radii <= 0.6)) | ((radii >= 1.5) & (radii <= 2.0)))
+
+
+def test_colour_velocity_coupling_and_its_swap():
+    for split, slow in (("coupled_train", "red"), ("coupled_swap", "blue")):
+        clips = world.dataset("uniform", split, range(40))
+        colours = [world._color_name(c.params["init"][0]["color"]) for c in clips]
+        speeds = _speeds(clips)
+        assert {"red", "blue"} == set(colours)
+        is_slow = np.array([col == slow for col in colours])
+        assert speeds[is_slow].max() <= 2.0 and speeds[~is_slow].min() >= 3.0
+
+
+def test_parameters_reach_the_render():
+    clip = world.simulate("uniform", 1, size=32, num_frames=5, fps=24, color="green", radius=1.0,
+                          background="noise", background_color=(30, 30, 60))
+    assert clip.video.shape == (5, 32, 32, 3) and clip.fps == 24
+    assert np.allclose(clip.radii, 3.2) and tuple(clip.colors[0, 0]) == world.COLORS["green"]
+    corner = clip.video[:, :3, :3].reshape(-1, 3).astype(float)
+    assert corner.std() > 2  # textured, not plain
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"size": 16}, "size=16"), ({"num_frames": 1}, "num_frames=1"), ({"restitution": 1.5}, "restitution"),
+    ({"gravity": -1}, "gravity"), ({"colour": "red"}, "unknown parameter"), ({"color": "teal"}, "color='teal'"),
+    ({"background": "stars"}, "background"),
+])
+def test_bad_parameters_name_the_value(bad, message):
+    with pytest.raises(ValueError, match=message):
+        world.simulate("projectile", 0, **bad)
+
+
+def test_unknown_scenario_and_split():
+    with pytest.raises(ValueError, match="unknown scenario"):
+        world.simulate("tornado", 0)
+    with pytest.raises(ValueError, match="unknown split"):
+        world.dataset("uniform", "weird", [0])
+
+
+@pytest.mark.parametrize("kind", ["vanish", "teleport", "morph", "color_change"])
+def test_injection_changes_the_clip_from_its_frame_on(kind):
+    clip = world.simulate("uniform", 7)
+    broken = world.inject(clip, kind, frame=6, seed=1)
+    assert broken.injected == [world.Injected(kind, 6, 0)]
+    assert np.array_equal(broken.video[:6], clip.video[:6])
+    assert not np.array_equal(broken.video[6:], clip.video[6:])
+
+
+def test_wrong_gravity_keeps_the_claimed_value():
+    clip = world.simulate("projectile", 2)
+    broken = world.inject(clip, "gravity", factor=0.5)
+    assert broken.params["gravity"] == clip.params["gravity"]
+    assert broken.gravity_px_s2 == pytest.approx(0.5 * clip.gravity_px_s2)
+
+
+def test_interpenetration_lets_balls_pass_through():
+    clip = world.simulate("collision", 3)
+    broken = world.inject(clip, "interpenetration")
+    d = np.linalg.norm(broken.centers[:, 0] - broken.centers[:, 1], axis=1)
+    assert d.min() < (broken.radii[0, 0] + broken.radii[0, 1]) * 0.5
+
+
+def test_degrade_keeps_shape_and_changes_pixels():
+    clip = world.simulate("uniform", 0)
+    out = world.degrade(clip.video, blur=1.0, noise=0.02, jpeg_quality=80)
+    assert out.shape == clip.video.shape and out.dtype == np.uint8 and not np.array_equal(out, clip.video)
+    assert world.degrade(clip.video, grayscale=True).shape == clip.video.shape[:3]
