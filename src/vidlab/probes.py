@@ -202,8 +202,11 @@ def _background(v: np.ndarray):
     noise = float(1.4826 * np.median(np.abs(v[::2, ::2, ::2] - med[::2, ::2]))) + 1e-4
     bg_color = np.median(med.reshape(-1, c), axis=0)
     dev = _cmax(np.abs(med - bg_color))
-    spread = float(1.4826 * np.median(dev))
-    plain = spread < 0.02 + 3 * noise / math.sqrt(t_len)
+    # Texture is pixel-to-pixel variation; flat scenery varies only along its edges. (Texture on white
+    # clips to flat white in many places, so a percentile of the variation is not enough.)
+    step = _cmax(np.abs(np.diff(med, axis=1)))
+    spread = float(np.percentile(step, 75))
+    plain = (step > 0.01 + 4 * noise / math.sqrt(t_len)).mean() < 0.2  # texture varies almost everywhere
     scenery, steady = _scenery(v, med, dev > max(0.08, 4 * spread + 6 * noise / math.sqrt(t_len)), noise)
     if not plain:
         return _textured_background(v, med, bg_color, spread, noise), scenery, "textured", noise
@@ -364,17 +367,23 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     vs = v.reshape(-1, c)[pix]
     # Colour of each support pixel: its component's colour, or, where a component holds several
     # colours (touching objects), the colour of the nearest confident pixel.
-    conf_col = np.argmin(np.linalg.norm(vs[conf_s][:, None] - palette[None], axis=-1), axis=1)
+    dist = np.linalg.norm(vs[conf_s][:, None] - palette[None], axis=-1)
+    conf_col = np.argmin(dist, axis=1)
+    matches = dist[np.arange(len(conf_col)), conf_col] < 1.5 * tol  # texture specks match no object colour
     votes = np.zeros((n_comp + 1, k_pal), int)
-    np.add.at(votes, (comp_s[conf_s], conf_col), 1)
+    np.add.at(votes, (comp_s[conf_s][matches], conf_col[matches]), 1)
     col_s = votes.argmax(1)[comp_s]
+    voted = votes.sum(1)[comp_s] > 0
     # Split a component only where a second colour holds at least 5% of its confident pixels
     # (two touching objects), not for a few off-colour rim pixels.
     share = votes / np.maximum(votes.sum(1, keepdims=True), 1)
     mixed = ((share >= 0.05) & (votes >= 3)).sum(1)[comp_s] > 1
+    conf_pix = pix[conf_s][matches]
+    conf_col = conf_col[matches]
+    pix, comp_s, vs, col_s, mixed = (a[voted] for a in (pix, comp_s, vs, col_s, mixed))
     if mixed.any():
         lab = np.full(mag.shape, -1, np.int64)
-        lab.ravel()[pix[conf_s]] = conf_col
+        lab.ravel()[conf_pix] = conf_col
         frames = np.unique(pix[mixed] // (h * w))
         _, idx = ndimage.distance_transform_edt(lab[frames] < 0, sampling=(1e4, 1, 1), return_indices=True)
         nearest = lab[frames][idx[0], idx[1], idx[2]]

@@ -291,6 +291,15 @@ def _rect_mask(rect, size: int) -> np.ndarray:
     return cov_y[:, None] * cov_x[None, :]
 
 
+def _scenery_color(kind: str, background: np.ndarray) -> np.ndarray:
+    """The scenery's colour in [0, 1]: an occluder takes the grey farthest from the background's mean."""
+    if kind != "occluder":
+        return np.array(SCENERY_COLORS[kind], np.float32) / 255
+    mean = background.reshape(-1, 3).mean(0)
+    greys = np.array([SCENERY_COLORS["occluder"], (40, 40, 40), (200, 200, 200)], np.float32) / 255
+    return greys[np.argmax(np.linalg.norm(greys - mean, axis=1))]
+
+
 def render(centers, radii, colors, visible, size, background, scenery=()):
     """Render discs over a static background; returns (uint8 video [T,H,W,3], visible fraction [T,N]).
 
@@ -305,7 +314,7 @@ def render(centers, radii, colors, visible, size, background, scenery=()):
         if in_front:
             front = np.maximum(front, cov[0, ..., 0])
         else:
-            frame = frame * (1 - cov) + cov * np.array(SCENERY_COLORS[kind], np.float32) / 255
+            frame = frame * (1 - cov) + cov * _scenery_color(kind, background)
     cov = disc_coverage(centers, radii, size) * np.asarray(visible, np.float32)[..., None, None]
     for i in range(n):
         c = cov[:, i, ..., None]
@@ -313,7 +322,7 @@ def render(centers, radii, colors, visible, size, background, scenery=()):
     for kind, *rect, in_front in scenery:
         if in_front:
             c = _rect_mask(rect, size)[None, ..., None]
-            frame = frame * (1 - c) + c * np.array(SCENERY_COLORS[kind], np.float32) / 255
+            frame = frame * (1 - c) + c * _scenery_color(kind, background)
     area = np.maximum(np.pi * np.asarray(radii, np.float32) ** 2, 1e-6)
     seen = (cov * (1 - front)).sum(axis=(-1, -2)) / area
     video = np.clip(np.rint(frame * 255), 0, 255).astype(np.uint8)
