@@ -259,10 +259,12 @@ def _scenery(v, med, static, noise):
     sizes = np.bincount(labels.ravel())
     boxes = ndimage.find_objects(labels)
     thick = np.array([0] + [min(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) for sl in boxes])
+    long = np.array([0] + [max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) for sl in boxes])
     extent = sizes / np.maximum([1] + [(sl[0].stop - sl[0].start) * (sl[1].stop - sl[1].start) for sl in boxes], 1)
-    # Rectangles at least 2 px thick (their whole box: an object passing in front of a table leaves a
-    # notch in the steady pixels), plus the thin slivers along their edges.
-    for i in np.flatnonzero((extent > 0.88) & (thick >= 2) & (sizes >= 24)):
+    # Rectangles at least 2 px thick and a quarter of the frame long (the always-covered core of a slow
+    # ball can be rectangular, but is never longer than the ball), taken whole: an object passing in front
+    # of a table leaves a notch in its steady pixels. Plus the thin slivers along their edges.
+    for i in np.flatnonzero((extent > 0.88) & (thick >= 2) & (sizes >= 24) & (long >= 0.25 * min(h, w))):
         if i:
             scenery[boxes[i - 1]] = True
     touching = np.unique(labels[ndimage.binary_dilation(scenery, structure=eight)])
@@ -664,8 +666,10 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
         xi, yi = int(round(min(max(x, 0), w - 1))), int(round(min(max(y, 0), h - 1)))
         if to_scenery[yi, xi] <= r:
             return True  # behind scenery: predicted within a radius of it
-        for j, other in enumerate(tracks):  # hidden by or merged with another object
-            if j != k and other.present[t] and np.linalg.norm(other.centers[t] - pred) < other.radii[t] + 0.5 * r:
+        for j, other in enumerate(tracks):  # hidden by or merged with another object (not by a sliver)
+            if j == k or not other.present[t] or other.truncated[t] or other.radii[t] < 0.5 * r:
+                continue
+            if np.linalg.norm(other.centers[t] - pred) < other.radii[t] + 0.5 * r:
                 hidden_under.add((t, k, j))
                 return True
         return False
@@ -674,6 +678,8 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
         f = np.flatnonzero(tr.present)
         first, last = f[0], f[-1]
         r_ref = float(np.nanmedian(tr.radii))
+        if tr.truncated[f].all():
+            continue  # never seen whole (a sliver beside an occluder or at the frame edge): no evidence
         # appear: a start inside the frame, in the open
         if first > 0 and not tr.truncated[first]:
             back = tr.centers[first] - (tr.velocities[first] / fps if np.isfinite(tr.velocities[first, 0]) else 0)
