@@ -290,6 +290,7 @@ def _textured_background(v, bg, bg_color, spread, noise):
     if len(objects) == 0:
         return bg
     near = np.min([_cnorm(v - o) for o in objects], axis=0) < 0.25
+    near = ndimage.binary_dilation(near, _PER_FRAME)  # and the anti-aliased rim around it
     vals = np.where(near[..., None], np.inf, v)
     vals.sort(axis=0)
     count = (~near).sum(0)
