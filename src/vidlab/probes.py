@@ -86,12 +86,14 @@ class Collision:
     momentum_after: tuple
     energy_before: float
     energy_after: float
+    momentum_scale: float  # sum of |m v| of the two objects before: the size of what could change
 
     @property
     def momentum_change(self) -> float:
-        """|p_after - p_before| / |p_before|: 0 when momentum is conserved."""
+        """|p_after - p_before| / sum |m v|: 0 when momentum is conserved. (Normalised by the objects' own
+        momenta, since the total is near zero when two equal balls meet head-on.)"""
         before, after = np.array(self.momentum_before), np.array(self.momentum_after)
-        return float(np.linalg.norm(after - before) / max(np.linalg.norm(before), 1e-9))
+        return float(np.linalg.norm(after - before) / max(self.momentum_scale, 1e-9))
 
     @property
     def energy_ratio(self) -> float:
@@ -607,7 +609,7 @@ def _contacts(tracks, fits, acc, fps, size):
     for k in range(len(tracks)):
         mine = sorted((f0, val) for (kk, f0), val in fits.items() if kk == k)
         for (_, (f1, c1, b1)), (_, (f2, c2, b2)) in zip(mine, mine[1:], strict=False):
-            if f2[0] - f1[-1] > 2:
+            if f2[0] - f1[-1] > 6:  # objects may stay in contact for a few frames (inelastic collisions)
                 continue
             t_mid = (f1[-1] + f2[0]) / 2 / fps
             dv = (b2 - b1)
@@ -635,7 +637,8 @@ def _contacts(tracks, fits, acc, fps, size):
                 momentum_before=tuple((m1 * vb1 + m2 * vb2).tolist()),
                 momentum_after=tuple((m1 * va1 + m2 * va2).tolist()),
                 energy_before=float(0.5 * (m1 * vb1 @ vb1 + m2 * vb2 @ vb2)),
-                energy_after=float(0.5 * (m1 * va1 @ va1 + m2 * va2 @ va2))))
+                energy_after=float(0.5 * (m1 * va1 @ va1 + m2 * va2 @ va2)),
+                momentum_scale=float(m1 * np.linalg.norm(vb1) + m2 * np.linalg.norm(vb2))))
             used |= {i, j}
     for i, (k, t_c, vb, va, n) in enumerate(changes):
         before, after = -(vb @ n), va @ n

@@ -476,8 +476,10 @@ def simulate(scenario: str, seed: int, **params) -> Clip:
     for kind, x0, y0, x1, y1, _ in scenery:
         if kind == "table":
             sim.add_static(pymunk.Poly(sim.space.static_body, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]), "table")
+    # pymunk multiplies the two shapes' elasticities: walls are 1, and two balls get sqrt(e) each.
+    e_ball = math.sqrt(e) if scenario == "collision" else e
     for pos, vel, r, _ in balls:
-        sim.add_ball(tuple(pos), tuple(vel), r, e)
+        sim.add_ball(tuple(pos), tuple(vel), r, e_ball)
     pos, vel, contacts = sim.run(p["num_frames"], substeps)
 
     scale = p["size"] / WORLD_SIZE

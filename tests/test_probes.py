@@ -1,0 +1,196 @@
+"""vidlab.probes against exact ground truth: centres, gravity, events, bounces, collisions, bad input.
+
+Tolerances from the issue, at 64 px: centre error <= 0.25 px; gravity within 3% with >= 8 free-flight
+frames; no failure events on clean clips; >= 95% recall of injected vanish, teleport and morph events at
+the right frame +-1. Hypothesis draws the scenarios.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vidlab import probes, world
+
+BACKGROUNDS = [(255, 255, 255), (20, 20, 20), (90, 130, 180), (230, 220, 180), (128, 128, 128)]
+clips = st.builds(
+    lambda scenario, seed, texture, colour: world.simulate(
+        scenario, seed, background="noise" if texture else "plain", background_color=colour),
+    st.sampled_from(world.SCENARIOS), st.integers(0, 10**6), st.booleans(), st.sampled_from(BACKGROUNDS))
+
+
+def matched_tracks(clip, report):
+    """For each true object, the track that follows it most closely."""
+    out = []
+    for j in range(clip.num_objects):
+        seen = [tr for tr in report.tracks if tr.present.any()]
+        assert seen, "no track at all"
+        dist = [np.nanmedian(np.linalg.norm(tr.centers - clip.centers[:, j], axis=1)) for tr in seen]
+        out.append(seen[int(np.argmin(dist))])
+    return out
+
+
+def centre_errors(clip, report):
+    """Centre error (px) on every frame where an object is wholly in view."""
+    errs = []
+    for j, tr in enumerate(matched_tracks(clip, report)):
+        whole = clip.visible_fraction[:, j] > 0.999
+        errs.append(np.linalg.norm(tr.centers[whole] - clip.centers[whole, j], axis=1))
+    return np.concatenate(errs)
+
+
+@settings(max_examples=60)
+@given(clips)
+def test_centres_within_a_quarter_pixel_on_clean_clips(clip):
+    err = centre_errors(clip, probes.physics_report(clip.video, clip.fps))
+    assert np.all(np.isfinite(err)), "an object in full view was not found"
+    assert err.max() <= 0.25
+
+
+@settings(max_examples=60)
+@given(clips)
+def test_no_failure_events_on_clean_clips(clip):
+    report = probes.physics_report(clip.video, clip.fps)
+    assert report.events == []
+
+
+@settings(max_examples=40)
+@given(st.sampled_from(["projectile", "table"]), st.integers(0, 10**6), st.floats(4.0, 20.0))
+def test_gravity_within_3_percent_with_8_free_flight_frames(scenario, seed, gravity):
+    clip = world.simulate(scenario, seed, gravity=gravity, num_frames=24)
+    report = probes.physics_report(clip.video, clip.fps)
+    if report.free_flight_frames >= 8:
+        assert report.gravity_px_s2 == pytest.approx(clip.gravity_px_s2, rel=0.03)
+
+
+def test_gravity_is_found_in_most_projectile_clips():
+    found = [probes.physics_report(c.video, c.fps).free_flight_frames >= 8
+             for c in world.dataset("projectile", "id", range(20))]
+    assert np.mean(found) >= 0.9
+
+
+def test_no_gravity_where_there_is_none():
+    clip = world.simulate("uniform", 4)
+    assert abs(probes.physics_report(clip.video, clip.fps).gravity_px_s2) < 0.5
+
+
+def _injection_recall(kind, n=40):
+    hits = total = 0
+    for seed in range(n):
+        clip = world.simulate(world.SCENARIOS[seed % len(world.SCENARIOS)], seed)
+        whole = clip.visible_fraction[:, 0] > 0.999
+        frames = [k for k in range(2, len(whole) - 2) if whole[k - 1:k + 2].all()]
+        if not frames:
+            continue
+        broken = world.inject(clip, kind, frame=frames[seed % len(frames)], seed=seed)
+        truth = broken.injected[-1]
+        events = probes.physics_report(broken.video, broken.fps).events
+        total += 1
+        hits += any(e.kind == kind and abs(e.frame - truth.frame) <= 1 for e in events)
+    return hits / total, total
+
+
+@pytest.mark.parametrize("kind", ["vanish", "teleport", "morph", "color_change"])
+def test_injected_events_are_caught_at_the_right_frame(kind):
+    recall, total = _injection_recall(kind)
+    assert total >= 30
+    assert recall >= 0.95, f"{kind}: recall {recall:.2f} over {total} clips"
+
+
+def test_balls_passing_through_each_other_are_caught():
+    hits = 0
+    for seed in range(20):
+        broken = world.inject(world.simulate("collision", seed), "interpenetration")
+        events = probes.physics_report(broken.video, broken.fps).events_of("interpenetration")
+        hits += any(abs(e.frame - broken.injected[-1].frame) <= 1 for e in events)
+    assert hits >= 19
+
+
+def test_wrong_gravity_is_measured_as_wrong():
+    clip = world.simulate("projectile", 8, num_frames=24)
+    broken = world.inject(clip, "gravity", factor=0.6)
+    measured = probes.physics_report(broken.video, broken.fps).gravity_px_s2
+    claimed = broken.params["gravity"] * broken.params["size"] / world.WORLD_SIZE
+    assert measured == pytest.approx(0.6 * claimed, rel=0.03)
+
+
+@pytest.mark.parametrize("degradation", [
+    {"blur": 1.0}, {"noise": 0.03}, {"jpeg_quality": 75}, {"grayscale": True},
+    {"blur": 0.7, "noise": 0.02, "jpeg_quality": 85},
+])
+def test_single_ball_centres_survive_blur_noise_compression_and_grayscale(degradation):
+    for scenario in ("uniform", "projectile"):
+        for seed in range(10):
+            clip = world.simulate(scenario, seed)
+            video = world.degrade(clip.video, seed=seed, **degradation)
+            report = probes.physics_report(video, clip.fps)
+            assert centre_errors(clip, report).max() <= 0.25
+            assert report.events == []
+
+
+def test_float_video_gives_the_same_report_as_uint8():
+    clip = world.simulate("collision", 5)
+    a = probes.physics_report(clip.video, clip.fps)
+    b = probes.physics_report(clip.video.astype(np.float32) / 255, clip.fps)
+    np.testing.assert_allclose(a.tracks[0].centers, b.tracks[0].centers, atol=1e-4)
+
+
+def test_restitution_is_measured_at_each_bounce():
+    measured = []
+    for seed in range(12):
+        clip = world.simulate("projectile", seed, restitution=0.7, num_frames=24, substeps=40)
+        measured += [b.restitution for b in probes.physics_report(clip.video, clip.fps).bounces]
+    assert len(measured) >= 8
+    assert np.median(measured) == pytest.approx(0.7, abs=0.05)
+
+
+@pytest.mark.parametrize("restitution", [1.0, 0.3])
+def test_collisions_conserve_momentum_and_measure_the_energy_lost(restitution):
+    for seed in range(10):
+        clip = world.simulate("collision", seed, restitution=restitution)
+        mass = clip.radii[0] ** 2
+        energy = 0.5 * ((clip.velocities**2).sum(-1) * mass).sum(1)
+        (col,) = probes.physics_report(clip.video, clip.fps).collisions
+        assert col.momentum_change < 0.03
+        assert col.energy_ratio == pytest.approx(energy[-1] / energy[0], abs=0.03)
+
+
+def test_velocities_match_the_truth():
+    clip = world.simulate("uniform", 9)
+    tr = probes.physics_report(clip.video, clip.fps).tracks[0]
+    np.testing.assert_allclose(tr.velocities, clip.velocities[:, 0], atol=0.5)
+
+
+def test_flicker_is_one_for_a_steady_background_and_lower_for_a_flickering_one():
+    clip = world.simulate("uniform", 2, background_color=(128, 128, 128))
+    assert probes.physics_report(clip.video, clip.fps).flicker == pytest.approx(1.0)
+    flicker = clip.video.astype(int) + (np.arange(len(clip.video)) % 2 * 20)[:, None, None, None]
+    assert probes.physics_report(np.clip(flicker, 0, 255).astype(np.uint8), clip.fps).flicker < 0.95
+
+
+def test_report_is_json_serialisable():
+    clip = world.simulate("projectile", 1)
+    d = probes.physics_report(clip.video, clip.fps).to_dict()
+    assert json.loads(json.dumps(d))["objects_per_frame"] == [1] * len(clip.video)
+
+
+@pytest.mark.parametrize("video, message", [
+    (np.zeros((4, 8)), "shape"),
+    (np.zeros((0, 32, 32, 3), np.uint8), "empty"),
+    (np.full((4, 32, 32, 3), np.nan, np.float32), "NaN"),
+    (np.zeros((1, 32, 32, 3), np.uint8), "at least 2 frames"),
+    (np.zeros((4, 32, 32, 5), np.uint8), "shape"),
+    (np.full((4, 32, 32, 3), 255.0), r"\[0, 1\]"),
+    (np.zeros((4, 32, 32, 3), np.int64), "dtype"),
+])
+def test_bad_input_names_what_was_expected(video, message):
+    with pytest.raises(ValueError, match=message):
+        probes.physics_report(video, 10)
+
+
+@pytest.mark.parametrize("fps", [0, -5, float("nan"), "10"])
+def test_bad_fps(fps):
+    with pytest.raises(ValueError, match="fps"):
+        probes.physics_report(np.zeros((4, 32, 32, 3), np.uint8), fps)
