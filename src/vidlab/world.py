@@ -307,25 +307,27 @@ def render(centers, radii, colors, visible, size, background, scenery=()):
     drawn behind the balls (a table).
     """
     t_len, n = np.shape(radii)
-    frame = np.broadcast_to(background.astype(np.float32), (t_len, size, size, 3)).copy()
-    front = np.zeros((size, size), np.float32)
+    base = background.astype(np.float32)
+    front = np.zeros((size, size, 1), np.float32)
+    front_color = np.zeros(3, np.float32)
     for kind, *rect, in_front in scenery:
-        cov = _rect_mask(rect, size)[None, ..., None]
+        cov = _rect_mask(rect, size)[..., None]
         if in_front:
-            front = np.maximum(front, cov[0, ..., 0])
+            front, front_color = np.maximum(front, cov), _scenery_color(kind, background)
         else:
-            frame = frame * (1 - cov) + cov * _scenery_color(kind, background)
+            base = base * (1 - cov) + cov * _scenery_color(kind, background)
     cov = disc_coverage(centers, radii, size) * np.asarray(visible, np.float32)[..., None, None]
-    for i in range(n):
-        c = cov[:, i, ..., None]
-        frame = frame * (1 - c) + c * (np.asarray(colors, np.float32)[:, i, None, None, :] / 255)
-    for kind, *rect, in_front in scenery:
-        if in_front:
-            c = _rect_mask(rect, size)[None, ..., None]
-            frame = frame * (1 - c) + c * _scenery_color(kind, background)
+    rgb = np.asarray(colors, np.float32) / 255
+    video = np.empty((t_len, size, size, 3), np.uint8)
+    for ch in range(3):  # one colour plane at a time: numpy is slow on a trailing axis of length 3
+        plane = np.broadcast_to(base[..., ch], (t_len, size, size))
+        for i in range(n):  # later balls are drawn over earlier ones
+            plane = plane * (1 - cov[:, i]) + cov[:, i] * rgb[:, i, ch, None, None]
+        if front.any():
+            plane = plane * (1 - front[..., 0]) + front[..., 0] * front_color[ch]
+        video[..., ch] = np.clip(plane, 0, 1) * 255 + 0.5
     area = np.maximum(np.pi * np.asarray(radii, np.float32) ** 2, 1e-6)
-    seen = (cov * (1 - front)).sum(axis=(-1, -2)) / area
-    video = np.clip(np.rint(frame * 255), 0, 255).astype(np.uint8)
+    seen = (cov * (1 - front[..., 0])).sum(axis=(-1, -2)) / area
     return video, np.clip(seen, 0, 1)
 
 
