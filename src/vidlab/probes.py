@@ -153,6 +153,11 @@ class PhysicsReport:
                 f"collisions: {len(self.collisions)} | flicker: {self.flicker:.4f} | events: {ev}")
 
 
+def _len(v) -> float:
+    """Length of a 2-vector (np.linalg.norm is slow for tiny arrays in a loop)."""
+    return math.hypot(v[0], v[1])
+
+
 # Channel reductions written out plane by plane: numpy reduces a trailing axis of length 3 slowly.
 def _cmax(x: np.ndarray) -> np.ndarray:
     out = x[..., 0]
@@ -197,9 +202,18 @@ def as_float_video(video) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------- background
-def _background(v: np.ndarray):
+def _temporal_median(video, v: np.ndarray) -> np.ndarray:
+    """Per-pixel median over time; sorting the uint8 original when there is one is faster."""
+    raw = np.asarray(video)
+    if raw.dtype != np.uint8:
+        return np.median(v, axis=0)
+    s = np.sort(raw.reshape(v.shape), axis=0)
+    t_len = len(s)
+    return (s[(t_len - 1) // 2].astype(np.float32) + s[t_len // 2]) / np.float32(510)
+
+
+def _background(v: np.ndarray, med: np.ndarray):
     """Return (background [H,W,C], scenery mask [H,W], kind "plain" or "textured", noise level)."""
-    med = np.median(v, axis=0)
     t_len, h, w, c = v.shape
     noise = float(1.4826 * np.median(np.abs(v[::2, ::2, ::2] - med[::2, ::2]))) + 1e-4
     bg_color = np.median(med.reshape(-1, c), axis=0)
@@ -305,17 +319,19 @@ def _textured_background(v, bg, bg_color, spread, noise):
 # ------------------------------------------------------------------------------------------ palette
 def _palette(colors: np.ndarray, tol: float = 0.25, max_colors: int = 8) -> np.ndarray:
     """Cluster pixel colours [M, C] by mean shift started from the densest cell of a 0.1 grid."""
+    if len(colors) > 3000:  # an even subsample is plenty to find a handful of colours
+        colors = colors[:: len(colors) // 3000 + 1]
     rest, palette = colors, []
     min_pts = max(3, int(0.01 * len(colors)))
     while len(rest) >= min_pts and len(palette) < max_colors:
         q = np.clip(np.rint(rest * 10), 0, 10).astype(np.int64)
-        key = (q * (11 ** np.arange(q.shape[1]))).sum(1)
+        key = q[:, 0] * 121 + (q[:, 1] * 11 + q[:, 2] if q.shape[1] == 3 else 0)
         densest = np.bincount(key).argmax()
         center = rest[key == densest].mean(0)
         for _ in range(4):
-            members = np.linalg.norm(rest - center, axis=1) < tol
+            members = _cnorm(rest - center) < tol
             center = rest[members].mean(0)
-        members = np.linalg.norm(rest - center, axis=1) < tol
+        members = _cnorm(rest - center) < tol
         if members.sum() >= min_pts:
             palette.append(center)
         rest = rest[~members]
@@ -372,7 +388,7 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     vs = v.reshape(-1, c)[pix]
     # Colour of each support pixel: its component's colour, or, where a component holds several
     # colours (touching objects), the colour of the nearest confident pixel.
-    dist = np.linalg.norm(vs[conf_s][:, None] - palette[None], axis=-1)
+    dist = np.stack([_cnorm(vs[conf_s] - col) for col in palette], axis=1)
     conf_col = np.argmin(dist, axis=1)
     matches = dist[np.arange(len(conf_col)), conf_col] < 1.5 * tol  # texture specks match no object colour
     votes = np.zeros((n_comp + 1, k_pal), int)
@@ -457,12 +473,12 @@ def _link(dets: _Detections, t_len: int, size: float):
                 pred = pos + vel * gap
                 r_last = dets.radius[tr[last]]
                 for b, j in enumerate(cur):
-                    dist = np.linalg.norm(dets.xy[j] - pred)
+                    dist = _len(dets.xy[j] - pred)
                     same = dets.color[j] == dets.color[tr[last]]
                     size_pen = abs(math.log(dets.radius[j] / r_last))
                     if gap == 1 and same:  # may jump anywhere (a teleport is then reported)
                         cost[a, b] = dist / size + size_pen
-                    elif dist <= 2 * r_last + max(0.1 * size, np.linalg.norm(vel)) * (1 + 0.5 * (gap - 1)):
+                    elif dist <= 2 * r_last + max(0.1 * size, _len(vel)) * (1 + 0.5 * (gap - 1)):
                         cost[a, b] = dist / size + size_pen + (0.0 if same else 2.0)
             rows, cols = optimize.linear_sum_assignment(cost)
             used = set()
@@ -485,7 +501,7 @@ def _segments(frames: np.ndarray, xy: np.ndarray, thr: float, ref: np.ndarray):
         smooth = True
         if consecutive and len(cur) >= 2:
             a = xy[i] - 2 * xy[i - 1] + xy[i - 2]
-            smooth = np.linalg.norm(a - ref) <= thr
+            smooth = _len(a - ref) <= thr
         if consecutive and smooth:
             cur.append(i)
         else:
@@ -540,7 +556,7 @@ def physics_report(video, fps: float) -> PhysicsReport:
     v = as_float_video(video)
     t_len, h, w, _ = v.shape
     size = float(max(h, w))
-    bg, scenery, kind, noise = _background(v)
+    bg, scenery, kind, noise = _background(v, _temporal_median(video, v))
     dets, palette = _detect(v, bg, scenery, noise)
     links = _link(dets, t_len, size)
 
@@ -613,9 +629,9 @@ def _contacts(tracks, fits, acc, fps, size):
                 continue
             t_mid = (f1[-1] + f2[0]) / 2 / fps
             dv = (b2 - b1)
-            if np.linalg.norm(dv) < 1e-6:
+            if _len(dv) < 1e-6:
                 continue
-            n = dv / np.linalg.norm(dv)
+            n = dv / _len(dv)
             denom = n @ (b1 - b2)
             t_c = -(n @ (c1 - c2)) / denom if abs(denom) > 1e-9 else t_mid
             t_c = float(np.clip(t_c, f1[-1] / fps, f2[0] / fps))
@@ -629,7 +645,7 @@ def _contacts(tracks, fits, acc, fps, size):
             p1 = _position_at(tracks[k1], tc, fps)
             p2 = _position_at(tracks[k2], tc, fps)
             r1, r2 = np.nanmedian(tracks[k1].radii), np.nanmedian(tracks[k2].radii)
-            if np.linalg.norm(p1 - p2) > r1 + r2 + max(2.0, 0.05 * size):
+            if _len(p1 - p2) > r1 + r2 + max(2.0, 0.05 * size):
                 continue
             m1, m2 = r1**2 * np.pi, r2**2 * np.pi
             collisions.append(Collision(
@@ -638,7 +654,7 @@ def _contacts(tracks, fits, acc, fps, size):
                 momentum_after=tuple((m1 * va1 + m2 * va2).tolist()),
                 energy_before=float(0.5 * (m1 * vb1 @ vb1 + m2 * vb2 @ vb2)),
                 energy_after=float(0.5 * (m1 * va1 @ va1 + m2 * va2 @ va2)),
-                momentum_scale=float(m1 * np.linalg.norm(vb1) + m2 * np.linalg.norm(vb2))))
+                momentum_scale=float(m1 * _len(vb1) + m2 * _len(vb2))))
             used |= {i, j}
     for i, (k, t_c, vb, va, n) in enumerate(changes):
         before, after = -(vb @ n), va @ n
@@ -673,7 +689,7 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
         for j, other in enumerate(tracks):  # hidden by or merged with another object (not by a sliver)
             if j == k or not other.present[t] or other.truncated[t] or other.radii[t] < 0.5 * r:
                 continue
-            if np.linalg.norm(other.centers[t] - pred) < other.radii[t] + 0.5 * r:
+            if _len(other.centers[t] - pred) < other.radii[t] + 0.5 * r:
                 hidden_under.add((t, k, j))
                 return True
         return False
@@ -716,14 +732,14 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
             a1 = xy[t] - 2 * xy[t - 1] + xy[t - 2]
             nxt = t + 1 < len(xy) and clean[t + 1]
             a2 = xy[t + 1] - 2 * xy[t] + xy[t - 1] if nxt else None
-            step = np.linalg.norm(xy[t] - xy[t - 1])
-            prev_step = np.linalg.norm(xy[t - 1] - xy[t - 2])
+            step = _len(xy[t] - xy[t - 1])
+            prev_step = _len(xy[t - 1] - xy[t - 2])
             if nxt:
-                big = min(np.linalg.norm(a1), np.linalg.norm(a2)) > thr
-                opposite = a1 @ a2 < -0.5 * np.linalg.norm(a1) * np.linalg.norm(a2)
+                big = min(_len(a1), _len(a2)) > thr
+                opposite = a1 @ a2 < -0.5 * _len(a1) * _len(a2)
                 if big and opposite:
                     events.append(Event("teleport", int(t), k, detail=f"jump {step:.1f} px"))
-            elif step > max(thr, 3 * prev_step) and np.linalg.norm(a1) > thr:
+            elif step > max(thr, 3 * prev_step) and _len(a1) > thr:
                 events.append(Event("teleport", int(t), k, detail=f"jump {step:.1f} px"))
         # morph: a size or shape change on untruncated detections
         ok = np.flatnonzero(tr.present & ~tr.truncated)
@@ -754,7 +770,7 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
             for t in range(len(a.present)):
                 if a.present[t] and b.present[t]:
                     seen_whole = not (a.truncated[t] or b.truncated[t])
-                    overlap = seen_whole and np.linalg.norm(a.centers[t] - b.centers[t]) < ra + rb - tol
+                    overlap = seen_whole and _len(a.centers[t] - b.centers[t]) < ra + rb - tol
                 else:
                     overlap = (t, i, j) in hidden_under or (t, j, i) in hidden_under
                 if overlap:
