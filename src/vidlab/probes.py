@@ -307,13 +307,19 @@ def _textured_background(v, bg, bg_color, spread, noise):
         return bg
     near = np.min([_cnorm(v - o) for o in objects], axis=0) < 0.25
     near = ndimage.binary_dilation(near, _PER_FRAME)  # and the anti-aliased rim around it
-    vals = np.where(near[..., None], np.inf, v)
+    touched = near.any(0)  # only pixels an object ever covered need the masked median
+    if not touched.any():
+        return bg
+    hit = near[:, touched]
+    vals = np.where(hit[..., None], np.inf, v[:, touched])
     vals.sort(axis=0)
-    count = (~near).sum(0)
+    count = (~hit).sum(0)
     idx = np.clip((count - 1) // 2, 0, None)
-    med = np.take_along_axis(vals, idx[None, ..., None].repeat(v.shape[-1], -1), axis=0)[0]
+    med = np.take_along_axis(vals, idx[None, :, None].repeat(v.shape[-1], -1), axis=0)[0]
+    out = bg.astype(np.float32)
     # A pixel covered in every frame shows no background: the mean background colour is the best guess.
-    return np.where((count > 0)[..., None], med, bg_color).astype(np.float32)
+    out[touched] = np.where((count > 0)[:, None], med, bg_color)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ palette
