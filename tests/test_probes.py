@@ -13,32 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vidlab import probes, world
+from vidlab.check import centre_errors, false_alarms, injection_recall
 
 BACKGROUNDS = [(255, 255, 255), (20, 20, 20), (90, 130, 180), (230, 220, 180), (128, 128, 128)]
 clips = st.builds(
     lambda scenario, seed, texture, colour: world.simulate(
         scenario, seed, background="noise" if texture else "plain", background_color=colour),
     st.sampled_from(world.SCENARIOS), st.integers(0, 10**6), st.booleans(), st.sampled_from(BACKGROUNDS))
-
-
-def matched_tracks(clip, report):
-    """For each true object, the track that follows it most closely."""
-    out = []
-    for j in range(clip.num_objects):
-        seen = [tr for tr in report.tracks if tr.present.any()]
-        assert seen, "no track at all"
-        dist = [np.nanmedian(np.linalg.norm(tr.centers - clip.centers[:, j], axis=1)) for tr in seen]
-        out.append(seen[int(np.argmin(dist))])
-    return out
-
-
-def centre_errors(clip, report):
-    """Centre error (px) on every frame where an object is wholly in view."""
-    errs = []
-    for j, tr in enumerate(matched_tracks(clip, report)):
-        whole = clip.visible_fraction[:, j] > 0.999
-        errs.append(np.linalg.norm(tr.centers[whole] - clip.centers[whole, j], axis=1))
-    return np.concatenate(errs)
 
 
 @settings(max_examples=60)
@@ -76,36 +57,23 @@ def test_no_gravity_where_there_is_none():
     assert abs(probes.physics_report(clip.video, clip.fps).gravity_px_s2) < 0.5
 
 
-def _injection_recall(kind, n=40):
-    hits = total = 0
-    for seed in range(n):
-        clip = world.simulate(world.SCENARIOS[seed % len(world.SCENARIOS)], seed)
-        whole = clip.visible_fraction[:, 0] > 0.999
-        frames = [k for k in range(2, len(whole) - 2) if whole[k - 1:k + 2].all()]
-        if not frames:
-            continue
-        broken = world.inject(clip, kind, frame=frames[seed % len(frames)], seed=seed)
-        truth = broken.injected[-1]
-        events = probes.physics_report(broken.video, broken.fps).events
-        total += 1
-        hits += any(e.kind == kind and abs(e.frame - truth.frame) <= 1 for e in events)
-    return hits / total, total
-
-
 @pytest.mark.parametrize("kind", ["vanish", "teleport", "morph", "color_change"])
 def test_injected_events_are_caught_at_the_right_frame(kind):
-    recall, total = _injection_recall(kind)
-    assert total >= 30
-    assert recall >= 0.95, f"{kind}: recall {recall:.2f} over {total} clips"
+    result = injection_recall(kind, range(40))
+    assert result["clips"] >= 30
+    assert result["recall"] >= 0.95, result
 
 
 def test_balls_passing_through_each_other_are_caught():
-    hits = 0
-    for seed in range(20):
-        broken = world.inject(world.simulate("collision", seed), "interpenetration")
-        events = probes.physics_report(broken.video, broken.fps).events_of("interpenetration")
-        hits += any(abs(e.frame - broken.injected[-1].frame) <= 1 for e in events)
-    assert hits >= 19
+    result = injection_recall("interpenetration", range(20))
+    assert result["recall"] >= 0.95, result
+
+
+def test_false_alarm_counter_counts_events():
+    clean = world.simulate("uniform", 1)
+    broken = world.inject(clean, "vanish", frame=8)
+    result = false_alarms([clean, broken])
+    assert result["clips_with_events"] == 1 and result["events"] == {"vanish": 1}
 
 
 def test_wrong_gravity_is_measured_as_wrong():
