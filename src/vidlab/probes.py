@@ -356,6 +356,7 @@ class _Detections:
     masks: np.ndarray  # [T, H, W] bool: union of detection supports
     on_edge: np.ndarray = None  # cut by the frame border
     contact: np.ndarray = None  # touching the frame border, scenery or another object
+    touching: np.ndarray = None  # sharing a blob with another object (one may cover the other)
 
 
 def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
@@ -377,7 +378,7 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     if len(palette) == 0:
         z = np.zeros(0)
         return _Detections(z.astype(int), np.zeros((0, 2)), z, z, z.astype(int), z.astype(bool),
-                           np.zeros(mag.shape, bool), z.astype(bool), z.astype(bool)), palette
+                           np.zeros(mag.shape, bool), z.astype(bool), z.astype(bool), z.astype(bool)), palette
     k_pal = len(palette)
     # Hysteresis: low-threshold regions holding a strong pixel, connected within a frame only. Scenery
     # connects too, so the two visible parts of a ball behind an occluder form one detection.
@@ -454,7 +455,7 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     dets = _Detections(frame=frame[sel], xy=np.stack([x[sel], y[sel]], 1), radius=np.sqrt(m[sel] / np.pi),
                        elong=elong[sel], color=det[sel] % k_pal, truncated=trunc[sel],
                        on_edge=on_frame_edge[sel] & (elong[sel] > 1.08),
-                       contact=on_frame_edge[sel] | near[sel] | shared[sel],
+                       contact=on_frame_edge[sel] | near[sel] | shared[sel], touching=shared[sel],
                        masks=support)
     return dets, palette
 
@@ -686,7 +687,9 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
     def explained(k: int, t: int, pred: np.ndarray, r: float, cut: bool = False) -> bool:
         """Can absence at frame t be explained? ``cut``: last seen partly out of the frame."""
         x, y = pred
-        margin = -r if cut else 0.0  # a ball already half out may leave before its centre crosses the edge
+        # A ball seen whole needs its centre half a radius past the edge to be mostly out of view; one
+        # already cut by the edge may be gone while its centre is still a radius inside.
+        margin = -r if cut else 0.5 * r
         if x < -margin or y < -margin or x > w - 1 + margin or y > h - 1 + margin:
             return True  # left the frame
         xi, yi = int(round(min(max(x, 0), w - 1))), int(round(min(max(y, 0), h - 1)))
@@ -728,35 +731,46 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
                 if t1 < len(tr.present):
                     events.append(Event("appear", int(t1), k, detail="reappeared"))
                 break
-        # teleport: two large opposite second differences, or a last-frame jump
+        # teleport: a jump far larger than the steps around it. With four clean frames the signature is two
+        # large second differences of opposite sign (a bounce gives one sign); with three, the jump must be
+        # several times the neighbouring step.
         xy = tr.centers
         thr = max(1.5 * r_ref, 0.06 * max(h, w), 2.0)
-        for t in range(2, len(xy)):
-            clean = tr.present & ~tr.truncated  # a part-hidden object's centroid is not its centre
-            if not (clean[t] and clean[t - 1] and clean[t - 2]):
+        clean = tr.present & ~tr.truncated  # a part-hidden object's centroid is not its centre
+        for t in range(1, len(xy)):
+            if not (clean[t] and clean[t - 1]):
                 continue
-            a1 = xy[t] - 2 * xy[t - 1] + xy[t - 2]
-            nxt = t + 1 < len(xy) and clean[t + 1]
-            a2 = xy[t + 1] - 2 * xy[t] + xy[t - 1] if nxt else None
             step = _len(xy[t] - xy[t - 1])
-            prev_step = _len(xy[t - 1] - xy[t - 2])
-            if nxt:
-                big = min(_len(a1), _len(a2)) > thr
-                opposite = a1 @ a2 < -0.5 * _len(a1) * _len(a2)
-                if big and opposite:
-                    events.append(Event("teleport", int(t), k, detail=f"jump {step:.1f} px"))
-            elif step > max(thr, 3 * prev_step) and _len(a1) > thr:
+            before = t >= 2 and clean[t - 2]
+            after = t + 1 < len(xy) and clean[t + 1]
+            if before and after:
+                a1, a2 = xy[t] - 2 * xy[t - 1] + xy[t - 2], xy[t + 1] - 2 * xy[t] + xy[t - 1]
+                jump = min(_len(a1), _len(a2)) > thr and a1 @ a2 < -0.5 * _len(a1) * _len(a2)
+            elif before or after:
+                other = _len(xy[t - 1] - xy[t - 2]) if before else _len(xy[t + 1] - xy[t])
+                jump = step > max(thr, 3 * other)
+            else:
+                jump = False
+            if jump:
                 events.append(Event("teleport", int(t), k, detail=f"jump {step:.1f} px"))
-        # morph: a size or shape change on untruncated detections
+        # morph: a size or shape change, on detections neither cut nor overlapping another object
+        touching = np.zeros(len(tr.present), bool)
+        touching[list(links[k])] = dets.touching[list(links[k].values())]
         ok = np.flatnonzero(tr.present & ~tr.truncated)
         ref_r, ref_e = None, None
         for t in ok:
             if ref_r is not None:
                 ratio = tr.radii[t] / ref_r
-                if abs(ratio - 1) > 0.25 or (tr.elongation[t] > 1.4 and ref_e < 1.2):
+                if touching[t]:  # another object may cover part of it: it can only look smaller, or odd
+                    changed = ratio > 1.25
+                else:
+                    changed = abs(ratio - 1) > 0.25 or (tr.elongation[t] > 1.4 and ref_e < 1.2)
+                if changed:
                     events.append(Event("morph", int(t), k, detail=f"radius x{ratio:.2f}"))
                     ref_r, ref_e = tr.radii[t], tr.elongation[t]
                     continue
+            if touching[t] and ref_r is not None:
+                continue  # keep the reference from frames seen alone
             ref_r = tr.radii[t] if ref_r is None else 0.7 * ref_r + 0.3 * tr.radii[t]
             ref_e = tr.elongation[t] if ref_e is None else ref_e
     # color_change: a track linked across palette colours
