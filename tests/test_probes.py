@@ -162,3 +162,11 @@ def test_bad_input_names_what_was_expected(video, message):
 def test_bad_fps(fps):
     with pytest.raises(ValueError, match="fps"):
         probes.physics_report(np.zeros((4, 32, 32, 3), np.uint8), fps)
+
+
+def test_a_ball_passing_behind_an_occluder_keeps_one_track():
+    for clip in world.dataset("occlusion", "id", range(15)):
+        report = probes.physics_report(clip.video, clip.fps)
+        assert not clip.visible[:, 0].all(), "the world should hide the ball for a while"
+        assert len(report.tracks) == 1 and report.events == []
+        assert report.tracks[0].present[[0, -1]].all()

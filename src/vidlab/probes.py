@@ -474,18 +474,22 @@ def _link(dets: _Detections, t_len: int, size: float):
                 tr = tracks[k]
                 last = max(tr)
                 gap = t - last
-                pos = dets.xy[tr[last]]
-                prev = [f for f in tr if f < last]
-                vel = (pos - dets.xy[tr[max(prev)]]) / (last - max(prev)) if prev else np.zeros(2)
-                pred = pos + vel * gap
+                # Predict from the last two frames where the object was seen whole: a sliver's centroid
+                # (half behind an occluder) lags or leads its centre.
+                whole = [f for f in sorted(tr) if not dets.truncated[tr[f]]]
+                ref = whole if len(whole) >= 2 else sorted(tr)
+                base = ref[-1]
+                vel = (dets.xy[tr[base]] - dets.xy[tr[ref[-2]]]) / (base - ref[-2]) if len(ref) >= 2 else np.zeros(2)
+                pred = dets.xy[tr[base]] + vel * (t - base)
                 r_last = dets.radius[tr[last]]
+                r_ref = max(dets.radius[tr[f]] for f in ref)
                 for b, j in enumerate(cur):
                     dist = _len(dets.xy[j] - pred)
                     same = dets.color[j] == dets.color[tr[last]]
                     size_pen = abs(math.log(dets.radius[j] / r_last))
                     if gap == 1 and same:  # may jump anywhere (a teleport is then reported)
                         cost[a, b] = dist / size + size_pen
-                    elif dist <= 2 * r_last + max(0.1 * size, _len(vel)) * (1 + 0.5 * (gap - 1)):
+                    elif dist <= 2 * r_ref + max(0.1 * size, _len(vel)) * (1 + 0.5 * (gap - 1)):
                         cost[a, b] = dist / size + size_pen + (0.0 if same else 2.0)
             rows, cols = optimize.linear_sum_assignment(cost)
             used = set()

@@ -1,0 +1,57 @@
+"""vidlab.show: looping GIFs with captions and overlays, static strips, mp4 and gif files."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vidlab import probes, show, world
+
+
+def frames_of(gif):
+    im = Image.open(io.BytesIO(gif.data))
+    return im.n_frames, im.size, im.info.get("loop")
+
+
+def test_video_is_a_looping_gif_shown_as_png_output():
+    clip = world.simulate("projectile", 1)
+    gif = show.video(clip)
+    assert gif.data[:6] == b"GIF89a" and gif._repr_png_() is gif.data
+    n, size, loop = frames_of(gif)
+    assert n == len(clip.video) and loop == 0 and size[1] > 160  # clip plus caption
+
+
+def test_side_by_side_with_overlays_of_truth_and_reports():
+    clip = world.simulate("collision", 2)
+    broken = world.inject(clip, "vanish", frame=5)
+    report = probes.physics_report(broken.video, broken.fps)
+    gif = show.video([clip, broken, clip.video[:8]], captions=["a", "b", "c"],
+                     overlays=[clip, report, None], height=96)
+    n, (width, _), _ = frames_of(gif)
+    assert n == len(clip.video) and width >= 3 * 96
+
+
+def test_accepts_grayscale_and_float_video():
+    video = world.simulate("uniform", 0).video
+    gray = video.mean(-1).astype(np.uint8)
+    assert frames_of(show.video([gray, video / 255.0], captions=["gray", "float"]))[0] == len(video)
+
+
+def test_overlay_overlay_shape_is_checked():
+    clip = world.simulate("uniform", 0)
+    with pytest.raises(ValueError, match="expected"):
+        show.video(clip, overlays=[np.zeros((3, 2))])
+    with pytest.raises(ValueError, match="one caption"):
+        show.video([clip, clip], captions=["only one"])
+
+
+def test_filmstrip_and_files(tmp_path):
+    clip = world.simulate("occlusion", 1)
+    strip = show.filmstrip(clip, n=6, overlay=clip)
+    assert strip.size[0] > 6 * 90
+    show.save_video(clip, tmp_path / "c.gif")
+    show.save_video(clip, tmp_path / "c.mp4")
+    assert (tmp_path / "c.gif").read_bytes()[:3] == b"GIF" and (tmp_path / "c.mp4").stat().st_size > 1000
+    with pytest.raises(ValueError, match=".mp4 or .gif"):
+        show.save_video(clip, tmp_path / "c.avi")
