@@ -305,7 +305,11 @@ def _textured_background(v, bg, bg_color, spread, noise):
     objects = palette[np.linalg.norm(palette - bg_color, axis=1) > max(0.3, 6 * spread)]
     if len(objects) == 0:
         return bg
-    near = np.min([_cnorm(v - o) for o in objects], axis=0) < 0.25
+    # Object-coloured pixels: only where the frame differs from the median, or the median itself has an
+    # object's colour (an object that lingered), can a pixel be near an object colour.
+    cand = (mag > 0.05) | (np.min([_cnorm(bg - o) for o in objects], axis=0) < 0.3)[None]
+    near = np.zeros(mag.shape, bool)
+    near[cand] = np.min([_cnorm(v[cand] - o) for o in objects], axis=0) < 0.25
     near = ndimage.binary_dilation(near, _PER_FRAME)  # and the anti-aliased rim around it
     touched = near.any(0)  # only pixels an object ever covered need the masked median
     if not touched.any():
@@ -325,8 +329,8 @@ def _textured_background(v, bg, bg_color, spread, noise):
 # ------------------------------------------------------------------------------------------ palette
 def _palette(colors: np.ndarray, tol: float = 0.25, max_colors: int = 8) -> np.ndarray:
     """Cluster pixel colours [M, C] by mean shift started from the densest cell of a 0.1 grid."""
-    if len(colors) > 3000:  # an even subsample is plenty to find a handful of colours
-        colors = colors[:: len(colors) // 3000 + 1]
+    if len(colors) > 1000:  # an even subsample is plenty to find a handful of colours
+        colors = colors[:: len(colors) // 1000 + 1]
     rest, palette = colors, []
     min_pts = max(3, int(0.01 * len(colors)))
     while len(rest) >= min_pts and len(palette) < max_colors:
