@@ -28,6 +28,7 @@ notebooks: $(STAMP)
 benchmarks: $(STAMP)
 	$(PY) benchmarks/world_throughput.py
 	$(PY) benchmarks/probe_speed.py
+	$(PY) benchmarks/probe_accuracy.py
 
 sync:
 	python3 scripts/sync_notebooks.py

@@ -444,6 +444,12 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
     elong = np.sqrt(np.maximum(tr / 2 + disc, 1e-9) / np.maximum(tr / 2 - disc, 1e-9))
     frame = np.zeros(len(det), int)
     frame[inv] = tt
+    if noise_mag > 0.01:  # noisy video: refine centres over a disc window with unclipped coverage
+        owner = np.full(mag.shape, -1)
+        owner.ravel()[pix] = inv
+        for i in np.flatnonzero(ok):
+            x[i], y[i] = _refine(v[frame[i]], bg, palette[det[i] % k_pal], owner[frame[i]], i, x[i], y[i],
+                                 np.sqrt(m[i] / np.pi), noise)
     border = (yy == 0) | (yy == h - 1) | (xx == 0) | (xx == w - 1)
     on_frame_edge = np.bincount(inv, border) > 0
     near = np.bincount(inv, near_scenery[0].ravel()[pix % (h * w)]) > 0
@@ -462,6 +468,34 @@ def _detect(v: np.ndarray, bg: np.ndarray, scenery: np.ndarray, noise: float):
                        contact=on_frame_edge[sel] | near[sel] | shared[sel], touching=shared[sel],
                        masks=support)
     return dets, palette
+
+
+def _refine(frame, bg, color, owner, i, x, y, r, noise, iterations=2):
+    """Centroid of coverage over a disc of radius r + 2 around (x, y), without clipping the coverage.
+
+    Clipping noise at zero biases a centroid toward the side with the noisier coverage (where the object's
+    colour is closer to the background); unclipped, zero-mean noise averages out. Pixels of other objects are
+    left out. Returns the input position when the window holds too little coverage to trust.
+    """
+    h, w = owner.shape
+    for _ in range(iterations):
+        rad = r + 2.0
+        y0, y1 = max(0, int(y - rad)), min(h, int(y + rad) + 2)
+        x0, x1 = max(0, int(x - rad)), min(w, int(x + rad) + 2)
+        if y1 <= y0 or x1 <= x0:
+            break
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        b = bg[y0:y1, x0:x1]
+        d = color - b
+        den = (d * d).sum(-1)
+        keep = ((xx - x) ** 2 + (yy - y) ** 2 <= rad**2) & (den > max(0.01, (3 * noise) ** 2))
+        keep &= (owner[y0:y1, x0:x1] == -1) | (owner[y0:y1, x0:x1] == i)
+        a = np.clip(((frame[y0:y1, x0:x1] - b) * d).sum(-1) / np.maximum(den, 1e-6), -0.5, 1.5) * keep
+        mass = a.sum()
+        if mass < 0.5 * np.pi * r * r:
+            break
+        x, y = float((a * xx).sum() / mass), float((a * yy).sum() / mass)
+    return x, y
 
 
 # -------------------------------------------------------------------------------------------- tracking
