@@ -40,8 +40,9 @@ def clean_sweep(n):
         if clip.gravity_px_s2 and report.free_flight_frames >= 8:
             gravity.append(abs(report.gravity_px_s2 / clip.gravity_px_s2 - 1))
     err = np.concatenate(errors)
-    print(f"clean, {n} random clips: centre error median {np.nanmedian(err):.3f} px, p99 {np.nanpercentile(err, 99):.3f},"
-          f" max {np.nanmax(err):.3f}, objects missed {int(np.isnan(err).sum())}; gravity error max "
+    print(f"clean, {n} random clips: centre error median {np.nanmedian(err):.3f} px, "
+          f"p99 {np.nanpercentile(err, 99):.3f}, max {np.nanmax(err):.3f}, objects missed {int(np.isnan(err).sum())}; "
+          "gravity error max "
           f"{100 * max(gravity):.2f}% over {len(gravity)} clips; clips with false events {with_events}")
     return {"clips": n, "centre_median_px": float(np.nanmedian(err)), "centre_max_px": float(np.nanmax(err)),
             "missed": int(np.isnan(err).sum()), "gravity_max_rel": max(gravity), "false_event_clips": with_events}

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(path: Path, timeout: int = 3600) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    resources = {"metadata": {"path": str(path.parent)}}
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources).execute()
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)
     return seconds

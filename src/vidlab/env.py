@@ -6,10 +6,10 @@ Every notebook's setup cell calls :func:`report`, which prints what is installed
 
 from __future__ import annotations
 
-from importlib import metadata
 import os
 import platform
 import sys
+from importlib import metadata
 
 LIBRARIES = ("vidlab", "numpy", "scipy", "scikit-image", "pymunk", "matplotlib", "torch", "diffusers",
              "accelerate", "ipywidgets")

@@ -747,7 +747,7 @@ def _events(tracks, links, dets, scenery, acc, fps, shape):
 
     for k, tr in enumerate(tracks):
         f = np.flatnonzero(tr.present)
-        first, last = f[0], f[-1]
+        first = f[0]
         r_ref = float(np.nanmedian(tr.radii))
         if tr.truncated[f].all():
             continue  # never seen whole (a sliver beside an occluder or at the frame edge): no evidence
