@@ -13,8 +13,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -r requirements.txt -e ".[dev]"
 	touch $(STAMP)
 
+# JupyterLab refuses to start as root unless told to (containers, some cloud machines).
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ROOT) notebooks/
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks scripts notebooks
