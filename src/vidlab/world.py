@@ -433,7 +433,7 @@ def _scene(scenario: str, p: dict, rng: np.random.Generator):
         p["gravity"]
 
 
-def _caption(scenario, balls, contacts, scenery):
+def _caption(scenario, balls, contacts):
     (pos, vel, r, rgb) = balls[0]
     ball = f"a {_size_word(r)} {_color_name(rgb)} ball"
     hits = [c for c in contacts if c[1] == 0]
@@ -498,7 +498,7 @@ def simulate(scenario: str, seed: int, **params) -> Clip:
                                             "color": list(b[3])} for b in balls]}
     return Clip(video=video, centers=centers, velocities=vel * scale, radii=radii, colors=colors,
                 visible=frac >= 0.5, visible_fraction=frac, fps=float(p["fps"]),
-                caption=_caption(scenario, balls, contacts, scenery), params=info, scenario=scenario,
+                caption=_caption(scenario, balls, contacts), params=info, scenario=scenario,
                 seed=int(seed), scenery=rects, contacts=contacts, injected=[])
 
 
