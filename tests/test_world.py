@@ -181,3 +181,11 @@ def test_degrade_keeps_shape_and_changes_pixels():
     out = world.degrade(clip.video, blur=1.0, noise=0.02, jpeg_quality=80)
     assert out.shape == clip.video.shape and out.dtype == np.uint8 and not np.array_equal(out, clip.video)
     assert world.degrade(clip.video, grayscale=True).shape == clip.video.shape[:3]
+
+
+def test_every_caption_word_is_in_the_vocabulary():
+    vocab = set(world.caption_vocabulary())
+    for scenario in world.SCENARIOS:
+        for seed in range(60):
+            clip = world.simulate(scenario, seed, num_frames=8 + seed % 24, color=list(world.COLORS)[seed % 6])
+            assert set(clip.caption.replace("-", " ").split()) <= vocab, clip.caption

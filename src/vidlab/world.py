@@ -454,6 +454,14 @@ def _caption(scenario, balls, contacts):
     return f"{ball} rolls off a table" + (" and bounces on the floor" if falls else " and falls")
 
 
+def caption_vocabulary() -> list:
+    """Every word the caption templates can produce (the prompts a text-conditioned model can understand)."""
+    fixed = ("a ball moves is thrown to the right left and bounces never once twice times roll toward each other "
+             "collide miss passes behind gray wall rolls off table falls on floor up down small medium sized large "
+             "slowly steadily quickly colored")
+    return sorted(set(fixed.split()) | set(COLORS) | {str(n) for n in range(3, 40)})
+
+
 def simulate(scenario: str, seed: int, **params) -> Clip:
     """Simulate and render one clip; the seed determines everything.
 

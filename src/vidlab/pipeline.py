@@ -1,0 +1,159 @@
+"""The tiny video model as a diffusers pipeline: used exactly like a public model.
+
+    pipe = vidlab.pipeline.load_pretrained(path)
+    out = pipe(context=frames, num_inference_steps=25, generator=torch.Generator().manual_seed(0))
+    out.frames   # float [B, T, H, W, 3] in [0, 1], the context frames included
+
+Sampling uses a diffusers scheduler (DDIM by default; DPM-Solver++ and Euler drop in through
+``Scheduler.from_config(pipe.scheduler.config)``). Clips longer than the trained length are generated
+window by window, each window conditioned on the last generated frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+from diffusers import DDIMScheduler, DiffusionPipeline
+from diffusers.utils import BaseOutput
+
+from vidlab.model import TinyTextEncoder, VideoDenoiser
+
+SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"
+
+
+@dataclasses.dataclass
+class VideoPipelineOutput(BaseOutput):
+    frames: np.ndarray | torch.Tensor
+
+
+class VidlabPipeline(DiffusionPipeline):
+    """Video prediction by diffusion: given the first k frames of a clip, generate the rest."""
+
+    model_cpu_offload_seq = "text_encoder->denoiser"
+    _optional_components = ["text_encoder"]  # models trained without prompts have none
+    _callback_tensor_inputs = ["latents"]
+
+    def __init__(self, denoiser: VideoDenoiser, scheduler: DDIMScheduler, text_encoder: TinyTextEncoder | None = None,
+                 training_config: dict | None = None):
+        super().__init__()
+        self.register_modules(denoiser=denoiser, scheduler=scheduler, text_encoder=text_encoder)
+        self.register_to_config(training_config=dict(training_config or {}))
+
+    @property
+    def training_config(self) -> dict:
+        """Resolution, frame count, context frames, fps, scenarios and parameter ranges the model learned."""
+        return dict(self.config.training_config)
+
+    def _check(self, context, prompt, num_frames, guidance_scale):
+        cfg = self.training_config
+        arr = context.detach().cpu().numpy() if torch.is_tensor(context) else np.asarray(context)
+        if arr.ndim == 4:
+            arr = arr[None]
+        k, size = cfg.get("context_frames"), cfg.get("size")
+        if arr.ndim != 5 or arr.shape[-1] != 3:
+            raise ValueError(f"context has shape {np.shape(context)}: expected uint8 [k, H, W, 3] or [B, k, H, W, 3]")
+        if k is not None and arr.shape[1] != k:
+            raise ValueError(f"context has {arr.shape[1]} frames: this model was trained on {k} context frames")
+        if size is not None and arr.shape[2:4] != (size, size):
+            raise ValueError(f"context frames are {arr.shape[2]}x{arr.shape[3]} px: this model was trained at "
+                             f"{size}x{size}; render clips with vidlab.world.simulate(..., size={size})")
+        if guidance_scale < 0:
+            raise ValueError(f"guidance_scale={guidance_scale}: expected >= 0 (1 = no guidance)")
+        if num_frames is not None and num_frames <= arr.shape[1]:
+            raise ValueError(f"num_frames={num_frames}: expected more than the {arr.shape[1]} context frames")
+        if prompt is not None:
+            if self.text_encoder is None:
+                raise ValueError("this model was trained without prompts: call it with prompt=None")
+            prompts = [prompt] * len(arr) if isinstance(prompt, str) else list(prompt)
+            if len(prompts) != len(arr):
+                raise ValueError(f"{len(prompts)} prompts for {len(arr)} clips: give one prompt or one per clip")
+            missing = self.text_encoder.unknown_words(prompts)
+            if missing:
+                raise ValueError(f"prompt words outside the vocabulary: {missing}")
+        if arr.dtype == np.uint8:
+            arr = arr.astype(np.float32) / 255
+        frames = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)) * 2 - 1  # [-1, 1]
+        return frames.permute(0, 1, 4, 2, 3)  # [B, k, 3, H, W]
+
+    @torch.no_grad()
+    def __call__(self, context, prompt=None, num_frames: int | None = None, num_inference_steps: int = 25,
+                 guidance_scale: float = 1.0, generator: torch.Generator | None = None, output_type: str = "np",
+                 callback_on_step_end=None, callback_on_step_end_tensor_inputs=("latents",), return_dict=True,
+                 progress: bool = True):
+        """Generate the frames after ``context``; see the module docstring. ``output_type``: "np" or "pt"."""
+        known = self._check(context, prompt, num_frames, guidance_scale)
+        cfg = self.training_config
+        window, k = cfg.get("num_frames", known.shape[1] + 12), known.shape[1]
+        total = num_frames or window
+        device = self._execution_device
+        text = uncond = None
+        if prompt is not None:
+            prompts = [prompt] * len(known) if isinstance(prompt, str) else list(prompt)
+            text = self.text_encoder(prompts).to(device)
+            uncond = self.text_encoder([None] * len(known)).to(device)
+        clip = known.to(device)
+        while clip.shape[1] < total:  # autoregressive windows of the trained length
+            new = self._window(clip[:, -k:], window, num_inference_steps, guidance_scale, text, uncond, generator,
+                               callback_on_step_end, callback_on_step_end_tensor_inputs, progress)
+            clip = torch.cat([clip, new[:, k:]], dim=1)
+        frames = ((clip[:, :total].clamp(-1, 1) + 1) / 2).permute(0, 1, 3, 4, 2)
+        frames = frames.cpu().numpy() if output_type == "np" else frames
+        return VideoPipelineOutput(frames=frames) if return_dict else (frames,)
+
+    def _window(self, known, window, steps, guidance, text, uncond, generator, callback, callback_inputs, progress):
+        b, k, c, h, w = known.shape
+        context = torch.zeros(b, window, c, h, w, device=known.device)
+        context[:, :k] = known
+        mask = torch.zeros(b, window, device=known.device)
+        mask[:, :k] = 1
+        latents = torch.randn(context.shape, generator=generator, device="cpu").to(known.device)
+        self.scheduler.set_timesteps(steps, device=known.device)
+        timesteps = self.scheduler.timesteps
+        latents = latents * self.scheduler.init_noise_sigma
+        bar = self.progress_bar(total=len(timesteps)) if progress else None
+        for i, t in enumerate(timesteps):
+            x = self.scheduler.scale_model_input(latents, t)
+            x = torch.where(mask[:, :, None, None, None] > 0, context, x)
+            if text is not None and guidance != 1.0:
+                pred = self._guided(x, t, context, mask, text, uncond, guidance)
+            else:
+                pred = self.denoiser(x, t, context, mask, text)
+            latents = self.scheduler.step(pred, t, latents, generator=generator).prev_sample
+            if callback is not None:
+                values = {"latents": latents}
+                out = callback(self, i, t, {name: values[name] for name in callback_inputs})
+                latents = out.get("latents", latents) if isinstance(out, dict) else latents
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            bar.close()
+        return torch.where(mask[:, :, None, None, None] > 0, context, latents)
+
+    def _guided(self, x, t, context, mask, text, uncond, guidance):
+        """Classifier-free guidance: uncond + guidance * (cond - uncond), in one batched call."""
+        both = self.denoiser(torch.cat([x, x]), t, torch.cat([context, context]), torch.cat([mask, mask]),
+                             torch.cat([text, uncond]))
+        cond, free = both.chunk(2)
+        return free + guidance * (cond - free)
+
+
+def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
+    """Load a trained tiny video model; ``path=None`` loads the checkpoint shipped with vidlab.
+
+    Raises a ValueError naming the folder when it is missing or not a vidlab checkpoint.
+    """
+    folder = Path(path) if path is not None else SHIPPED
+    if not (folder / "model_index.json").is_file():
+        hint = ("no checkpoint is shipped with this version of vidlab yet; train one with "
+                "`python -m vidlab.train --output runs/tiny`" if path is None else
+                "expected a folder written by pipe.save_pretrained(...) (it holds model_index.json)")
+        raise ValueError(f"checkpoint folder {str(folder)!r} is missing or incomplete: {hint}")
+    try:
+        pipe = VidlabPipeline.from_pretrained(folder, use_safetensors=True)
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
+        raise ValueError(f"checkpoint folder {str(folder)!r} could not be loaded ({type(err).__name__}: {err}); "
+                         "it may be corrupt: save it again with pipe.save_pretrained(...)") from None
+    return pipe.to(device) if device else pipe

@@ -1,0 +1,131 @@
+"""vidlab.model, vidlab.pipeline and vidlab.train on a tiny model trained for a few steps.
+
+These check the machinery (save/load, determinism, resume, schedulers, bad input), not sample quality:
+a model this small and this briefly trained makes random-weight-like output.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
+
+from vidlab import world
+from vidlab.pipeline import load_pretrained
+from vidlab.train import TrainConfig, train
+
+TINY = dict(batch_size=2, channels=16, depth=1, checkpoint_every=2, num_frames=8, context_frames=2)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    train(TrainConfig(steps=3, text=True, **TINY), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def context():
+    return world.simulate("projectile", 123, size=32, num_frames=8).video[:2]
+
+
+def sample(pipe, context, seed=0, **kw):
+    return pipe(context=context, num_inference_steps=3, generator=torch.Generator().manual_seed(seed),
+                progress=False, **kw).frames
+
+
+def test_save_load_round_trip_keeps_weights_config_and_output(trained, context, tmp_path):
+    pipe = load_pretrained(trained / "pipeline")
+    assert pipe.training_config["context_frames"] == 2 and pipe.training_config["size"] == 32
+    pipe.save_pretrained(tmp_path / "again", safe_serialization=True)
+    assert list((tmp_path / "again" / "denoiser").glob("*.safetensors"))
+    again = load_pretrained(tmp_path / "again")
+    for a, b in zip(pipe.denoiser.state_dict().values(), again.denoiser.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    np.testing.assert_array_equal(sample(pipe, context), sample(again, context))
+
+
+def test_same_seed_same_clip_and_context_is_kept(trained, context):
+    pipe = load_pretrained(trained / "pipeline")
+    a, b, c = sample(pipe, context, 0), sample(pipe, context, 0), sample(pipe, context, 1)
+    assert a.shape == (1, 8, 32, 32, 3) and a.dtype == np.float32 and 0 <= a.min() and a.max() <= 1
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    np.testing.assert_allclose(a[0, :2], context / 255, atol=1e-6)
+
+
+def test_longer_clips_batches_prompts_and_other_schedulers(trained, context):
+    pipe = load_pretrained(trained / "pipeline")
+    long = sample(pipe, context, num_frames=20)
+    assert long.shape == (1, 20, 32, 32, 3)
+    batch = sample(pipe, np.stack([context, context]), prompt="a red ball is thrown to the right", guidance_scale=2)
+    assert batch.shape[0] == 2
+    for cls in (DPMSolverMultistepScheduler, EulerDiscreteScheduler):
+        pipe.scheduler = cls.from_config(pipe.scheduler.config)
+        assert np.isfinite(sample(pipe, context)).all()
+
+
+def test_callback_sees_every_step(trained, context):
+    pipe = load_pretrained(trained / "pipeline")
+    seen = []
+
+    def callback(pipe, i, t, tensors):
+        seen.append((i, tensors["latents"].shape))
+        return tensors
+
+    pipe(context=context, num_inference_steps=4, callback_on_step_end=callback, progress=False)
+    assert [i for i, _ in seen] == [0, 1, 2, 3] and seen[0][1] == (1, 8, 3, 32, 32)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(context=np.zeros((3, 32, 32, 3), np.uint8)), "trained on 2 context frames"),
+    (dict(context=np.zeros((2, 64, 64, 3), np.uint8)), "trained at 32x32"),
+    (dict(context=np.zeros((2, 32, 32), np.uint8)), "expected uint8"),
+    (dict(prompt="a pink dragon flies"), r"outside the vocabulary: \['dragon', 'flies', 'pink'\]"),
+    (dict(guidance_scale=-0.5), "guidance_scale=-0.5"),
+    (dict(num_frames=2), "num_frames=2"),
+])
+def test_bad_input_is_named(trained, context, kwargs, message):
+    pipe = load_pretrained(trained / "pipeline")
+    kwargs = {"context": context, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        pipe(num_inference_steps=2, progress=False, **kwargs)
+
+
+def test_missing_or_corrupt_checkpoint(trained, tmp_path):
+    with pytest.raises(ValueError, match="missing or incomplete"):
+        load_pretrained(tmp_path / "nothing here")
+    with pytest.raises(ValueError, match="no checkpoint is shipped"):
+        load_pretrained()  # none ships yet: the message says so and how to train one
+    broken = tmp_path / "broken"
+    load_pretrained(trained / "pipeline").save_pretrained(broken)
+    for f in (broken / "denoiser").glob("*.safetensors"):
+        f.write_bytes(b"not a tensor file")
+    with pytest.raises(ValueError, match="could not be loaded"):
+        load_pretrained(broken)
+
+
+def test_interrupted_training_resumes_to_the_same_weights(tmp_path, capsys):
+    cfg = TrainConfig(steps=4, **TINY)
+    straight = train(cfg, tmp_path / "straight")
+
+    def stop_at_three(step, loss):  # interrupted after step 3; the last checkpoint is step 2
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, tmp_path / "resumed", on_step=stop_at_three)
+    assert (tmp_path / "resumed" / "checkpoints" / "step_0000002").is_dir()
+    resumed = train(cfg, tmp_path / "resumed")
+    assert "resuming from step_0000002" in capsys.readouterr().out
+    for a, b in zip(straight.denoiser.state_dict().values(), resumed.denoiser.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "resumed" / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_a_different_config_cannot_resume_silently(tmp_path):
+    train(TrainConfig(steps=1, **TINY), tmp_path / "run")
+    with pytest.raises(ValueError, match="different config"):
+        train(TrainConfig(steps=1, lr=0.5, **TINY), tmp_path / "run")
