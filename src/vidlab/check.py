@@ -71,3 +71,53 @@ def false_alarms(clips) -> dict:
         for e in events:
             counts[e.kind] = counts.get(e.kind, 0) + 1
     return {"clips": len(clips), "clips_with_events": affected, "events": counts}
+
+
+# ------------------------------------------------------------------------------------ generated videos
+def copy_last_frame(clip: world.Clip, context_frames: int) -> np.ndarray:
+    """Physics-free baseline: repeat the last context frame for the rest of the clip."""
+    video = clip.video.copy()
+    video[context_frames:] = video[context_frames - 1]
+    return video
+
+
+def constant_velocity(clip: world.Clip, context_frames: int) -> np.ndarray:
+    """Physics-free baseline: move each ball on at its last context-frame velocity, no gravity, no contacts."""
+    c = clip.centers[:context_frames]
+    step = c[-1] - c[-2]
+    ahead = np.arange(1, len(clip.centers) - context_frames + 1)[:, None, None]
+    centers = np.concatenate([c, c[-1] + ahead * step])
+    return world.rerender(clip, centers=centers).video
+
+
+def video_metrics(videos, clips, context_frames: int) -> dict:
+    """Physics of generated continuations against the truth, measured by the probes on the generated frames.
+
+    ``videos``: one generated clip per ground-truth clip (uint8 or [0, 1] float, the context frames included).
+    Returns the fraction of generated frames holding exactly the true number of balls, the median centre
+    error (px) over generated frames, the median relative error of fitted gravity (clips with gravity), and
+    the median radius coefficient of variation over generated frames.
+    """
+    counts, errors, gravity, radius_cv = [], [], [], []
+    for video, clip in zip(videos, clips, strict=True):
+        report = probes.physics_report(video, clip.fps)
+        gen = slice(context_frames, None)
+        counts.append(report.objects_per_frame[gen] == clip.visible[gen].sum(1))
+        for j, tr in enumerate(match_tracks(clip, report)):
+            seen = clip.visible[gen, j]
+            if tr is None:
+                errors.append(np.full(seen.sum(), np.inf))
+                continue
+            err = np.linalg.norm(tr.centers[gen] - clip.centers[gen, j], axis=1)[seen]
+            errors.append(np.where(np.isnan(err), np.inf, err))  # a ball not found counts as infinitely off
+            radii = tr.radii[gen][seen & tr.present[gen]]
+            if len(radii) >= 2:
+                radius_cv.append(float(np.std(radii) / np.mean(radii)))
+        if clip.gravity_px_s2:
+            g = report.gravity_px_s2
+            gravity.append(abs(g / clip.gravity_px_s2 - 1) if g is not None else np.inf)
+    errors = np.concatenate(errors) if errors else np.zeros(0)
+    return {"clips": len(clips), "correct_count": float(np.mean(np.concatenate(counts))),
+            "centre_error_px": float(np.median(errors)) if len(errors) else float("nan"),
+            "gravity_rel_error": float(np.median(gravity)) if gravity else float("nan"),
+            "radius_cv": float(np.median(radius_cv)) if radius_cv else float("nan")}
