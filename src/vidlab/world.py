@@ -531,8 +531,14 @@ def rerender(clip: Clip, centers=None, radii=None, colors=None, visible=None) ->
     """The same clip (scene, background, scenery) drawn with other per-frame centres, radii, colours or
     visibility, e.g. a baseline's guess of where the balls go. Arrays are [T, N, ...] like the clip's own."""
     t_len = len(centers) if centers is not None else len(clip.centers)
-    pick = (lambda new, old: np.asarray(new) if new is not None else old[:t_len] if len(old) >= t_len
-            else np.concatenate([old, np.repeat(old[-1:], t_len - len(old), axis=0)]))
+
+    def pick(new, old):  # the given array, or the clip's own cut or extended (last frame held) to t_len
+        if new is not None:
+            return np.asarray(new)
+        if len(old) >= t_len:
+            return old[:t_len]
+        return np.concatenate([old, np.repeat(old[-1:], t_len - len(old), axis=0)])
+
     out = _rerender(clip, pick(centers, clip.centers), pick(radii, clip.radii), pick(colors, clip.colors),
                     pick(visible, np.ones_like(clip.visible)), [])
     return dataclasses.replace(out, velocities=np.full(out.centers.shape, np.nan))
