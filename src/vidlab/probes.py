@@ -274,18 +274,24 @@ def _scenery(v, med, static, noise):
         return scenery, steady
     sizes = np.bincount(labels.ravel())
     boxes = ndimage.find_objects(labels)
-    thick = np.array([0] + [min(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) for sl in boxes])
-    long = np.array([0] + [max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) for sl in boxes])
-    extent = sizes / np.maximum([1] + [(sl[0].stop - sl[0].start) * (sl[1].stop - sl[1].start) for sl in boxes], 1)
+
+    def shape(i):
+        sl = boxes[i - 1]
+        hgt, wid = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        return sl, min(hgt, wid), max(hgt, wid), sizes[i] / (hgt * wid)
+
     # Rectangles at least 2 px thick and a quarter of the frame long (the always-covered core of a slow
     # ball can be rectangular, but is never longer than the ball), taken whole: an object passing in front
-    # of a table leaves a notch in its steady pixels. Plus the thin slivers along their edges.
-    for i in np.flatnonzero((extent > 0.88) & (thick >= 2) & (sizes >= 24) & (long >= 0.25 * min(h, w))):
-        if i:
-            scenery[boxes[i - 1]] = True
-    touching = np.unique(labels[ndimage.binary_dilation(scenery, structure=eight)])
-    slivers = touching[(touching > 0) & (thick[touching] < 3)]
-    scenery |= np.isin(labels, slivers)
+    # of a table leaves a notch in its steady pixels. Plus the thin slivers along their edges. Components
+    # under 24 px (texture specks) are never scenery and are skipped.
+    for i in np.flatnonzero(sizes[1:] >= 24) + 1:  # label 0 is "not static"
+        sl, thick, long, extent = shape(i)
+        if extent > 0.88 and thick >= 2 and long >= 0.25 * min(h, w):
+            scenery[sl] = True
+    if scenery.any():
+        touching = np.unique(labels[ndimage.binary_dilation(scenery, structure=eight)])
+        slivers = [i for i in touching if i > 0 and shape(i)[1] < 3]
+        scenery |= np.isin(labels, slivers)
     return scenery, steady
 
 
