@@ -42,7 +42,7 @@ class TrainConfig:
     lr: float = 1e-3
     channels: int = 96
     depth: int = 4
-    prediction_type: str = "epsilon"  # or "v_prediction", "sample"
+    prediction_type: str = "v_prediction"  # or "epsilon", "sample"; epsilon failed to sample here (see notes)
     text: bool = False
     cond_dropout: float = 0.1  # prompt dropped this often, for classifier-free guidance
     checkpoint_every: int = 100
