@@ -158,7 +158,9 @@ def train(cfg: TrainConfig, output, on_step=None) -> VidlabPipeline:
     state_file.write_text(json.dumps({"step": step, "seconds": round(time.perf_counter() - began, 1),
                                       "machine": env.machine()}, indent=1))
     pipe = VidlabPipeline(denoiser=accelerator.unwrap_model(denoiser),
-                          scheduler=DDIMScheduler.from_config(scheduler.config, timestep_spacing="trailing"),
+                          # clip_sample: pixels live in [-1, 1]; clipping each x0 estimate made the samples usable
+                          scheduler=DDIMScheduler.from_config(scheduler.config, timestep_spacing="trailing",
+                                                              clip_sample=True),
                           text_encoder=accelerator.unwrap_model(text_encoder) if text_encoder else None,
                           training_config={**dataclasses.asdict(cfg), "steps_done": step,
                                            "split_params": {k: str(v) for k, v in world.SPLITS[cfg.split].items()}})
