@@ -118,9 +118,6 @@ class PhysicsReport:
     background: str  # "plain" or "textured"
     noise_level: float
 
-    def events_of(self, kind: str) -> list:
-        return [e for e in self.events if e.kind == kind]
-
     def to_dict(self) -> dict:
         """A plain JSON-serialisable dict (NaN becomes None)."""
 
