@@ -12,8 +12,9 @@ import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
 
 from vidlab import world
-from vidlab.pipeline import load_pretrained
-from vidlab.train import TrainConfig, train
+from vidlab.model import VideoDenoiser
+from vidlab.pipeline import SHIPPED, continue_clips, load_pretrained
+from vidlab.train import TrainConfig, matmul_peak, step_flops, train
 
 TINY = dict(batch_size=2, channels=16, depth=1, checkpoint_every=2, num_frames=8, context_frames=2)
 
@@ -96,8 +97,6 @@ def test_bad_input_is_named(trained, context, kwargs, message):
 def test_missing_or_corrupt_checkpoint(trained, tmp_path):
     with pytest.raises(ValueError, match="missing or incomplete"):
         load_pretrained(tmp_path / "nothing here")
-    with pytest.raises(ValueError, match="no checkpoint is shipped"):
-        load_pretrained()  # none ships yet: the message says so and how to train one
     broken = tmp_path / "broken"
     load_pretrained(trained / "pipeline").save_pretrained(broken)
     for f in (broken / "denoiser").glob("*.safetensors"):
@@ -129,3 +128,77 @@ def test_a_different_config_cannot_resume_silently(tmp_path):
     train(TrainConfig(steps=1, **TINY), tmp_path / "run")
     with pytest.raises(ValueError, match="different config"):
         train(TrainConfig(steps=1, lr=0.5, **TINY), tmp_path / "run")
+
+
+def _frame_influence(net, frame):
+    """Which output frames change when the noisy input of one generated frame changes."""
+    torch.manual_seed(0)
+    x, ctx = torch.randn(1, 6, 3, 32, 32), torch.zeros(1, 6, 3, 32, 32)
+    mask = torch.tensor([[1.0, 1, 0, 0, 0, 0]])
+    ctx[:, :2] = torch.rand(1, 2, 3, 32, 32)
+    with torch.no_grad():
+        a = net(x, torch.tensor([500]), ctx, mask)
+        x[:, frame] += 1
+        b = net(x, torch.tensor([500]), ctx, mask)
+    return [bool((a[0, t] - b[0, t]).abs().max() > 1e-6) for t in range(6)]
+
+
+def test_temporal_layers_mix_frames_and_temporal_false_denoises_each_frame_alone():
+    joint = VideoDenoiser(channels=16, depth=1).eval()
+    alone = VideoDenoiser(channels=16, depth=1, temporal=False).eval()
+    assert all(_frame_influence(joint, 3))
+    assert _frame_influence(alone, 3) == [False, False, False, True, False, False]
+
+
+def test_frame_size_must_fit_the_unet():
+    with pytest.raises(ValueError, match="multiples of 16"):
+        VideoDenoiser(channels=16)(torch.zeros(1, 4, 3, 24, 24), 0, torch.zeros(1, 4, 3, 24, 24), torch.zeros(1, 4))
+
+
+def test_continue_clips_is_reproducible_and_keeps_the_context(trained):
+    pipe = load_pretrained(trained / "pipeline")
+    clips = [world.simulate("projectile", s, size=32, num_frames=8) for s in range(3)]
+    a, b = continue_clips(pipe, clips, 2, batch_size=2), continue_clips(pipe, clips, 2, batch_size=2)
+    assert len(a) == 3 and a[0].shape == (8, 32, 32, 3) and a[0].dtype == np.uint8
+    np.testing.assert_array_equal(np.stack(a), np.stack(b))
+    np.testing.assert_array_equal(a[1][:2], clips[1].video[:2])
+
+
+class Foreign(torch.nn.Module):
+    """Another library's net, with the denoiser's call (benchmarks/train_vs_peers.py wraps peers like this)."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = VideoDenoiser(channels=16, depth=1)
+        self.device = torch.device("cpu")
+
+    def forward(self, *args):
+        return self.inner(*args)
+
+
+def test_a_foreign_denoiser_trains_in_the_same_loop_and_flops_are_counted(tmp_path):
+    net = Foreign()  # trained in the same loop; its pipeline is returned, not saved
+    pipe = train(TrainConfig(steps=2, **TINY), tmp_path / "run", denoiser=net)
+    assert pipe.training_config["steps_done"] == 2 and not (tmp_path / "run" / "pipeline").exists()
+    assert pipe.denoiser is not net  # a copy holding the EMA weights
+    with pytest.raises(ValueError, match="text=False"):
+        train(TrainConfig(steps=1, text=True, **TINY), tmp_path / "other", denoiser=net)
+    flops = step_flops(net, TrainConfig(**TINY))
+    assert flops > 0 and all(p.grad is None for p in net.parameters())
+    assert matmul_peak(size=256, repeats=2) > 1e8  # FLOP/s: any CPU does more than 0.1 GFLOP/s
+
+
+def test_snapshots_are_saved_at_the_marks(tmp_path):
+    train(TrainConfig(steps=3, snapshot_minutes=(0.0,), **TINY), tmp_path / "run")
+    snap = load_pretrained(tmp_path / "run" / "snapshots" / "minutes_0")
+    assert snap.training_config["steps_done"] == 1
+
+
+@pytest.mark.skipif(not (SHIPPED / "model_index.json").exists(), reason="no checkpoint shipped")
+def test_the_shipped_checkpoint_loads_is_small_and_documented():
+    pipe = load_pretrained()
+    assert pipe.training_config["size"] == 32
+    size = sum(f.stat().st_size for f in SHIPPED.rglob("*") if f.is_file())
+    assert size < 20e6
+    record = json.loads((SHIPPED / "training.json").read_text())
+    assert {"command", "training_seconds", "machine", "metrics"} <= set(record)

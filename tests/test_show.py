@@ -55,3 +55,16 @@ def test_filmstrip_and_files(tmp_path):
     assert (tmp_path / "c.gif").read_bytes()[:3] == b"GIF" and (tmp_path / "c.mp4").stat().st_size > 1000
     with pytest.raises(ValueError, match=".mp4 or .gif"):
         show.save_video(clip, tmp_path / "c.avi")
+
+
+def test_step_grid_and_slider_and_live_loss():
+    clips = [np.full((4, 16, 16, 3), v, np.uint8) for v in (0, 100, 200)]
+    grid = show.step_grid(clips, ["a", "b", "c"], rows=3, n=4)
+    assert grid.height >= 3 * 16 and grid.width > 150
+    slider = show.step_slider(clips, ["a", "b", "c"], n=4)
+    assert slider.children[0].max == 2
+    live = show.LiveLoss(every=2)
+    for step in range(1, 6):
+        live(step, 1.0 / step)
+    live.close()
+    assert list(live.line.get_xdata()) == [1, 2, 3, 4, 5]

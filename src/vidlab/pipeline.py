@@ -140,6 +140,23 @@ class VidlabPipeline(DiffusionPipeline):
         return free + guidance * (cond - free)
 
 
+def continue_clips(pipe: VidlabPipeline, clips, num_inference_steps: int = 25, batch_size: int = 16,
+                   seed: int = 0) -> list:
+    """Generate the continuation of each world clip from its first k frames; uint8 videos, context included.
+
+    Batch i is seeded with ``seed + i``, so the same call gives the same videos.
+    """
+    k = pipe.training_config["context_frames"]
+    videos = []
+    for i in range(0, len(clips), batch_size):
+        part = clips[i:i + batch_size]
+        out = pipe(context=np.stack([c.video[:k] for c in part]), num_frames=len(part[0].video),
+                   num_inference_steps=num_inference_steps, generator=torch.Generator().manual_seed(seed + i),
+                   progress=False)
+        videos += list((out.frames * 255).round().astype(np.uint8))
+    return videos
+
+
 def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
     """Load a trained tiny video model; ``path=None`` loads the checkpoint shipped with vidlab.
 

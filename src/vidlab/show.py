@@ -166,3 +166,79 @@ def save_video(clip, path, fps: float = 8.0) -> None:
         imageio.mimwrite(path, np.pad(frames, pad, mode="edge"), fps=fps, codec="libx264", macro_block_size=1)
     else:
         raise ValueError(f"path {path!r}: expected a .mp4 or .gif file name")
+
+
+class LiveLoss:
+    """A loss curve that redraws in place while a model trains: ``train(..., on_step=LiveLoss())``.
+
+    Redraws every ``every`` steps (drawing costs time too), plus once more on :meth:`close`.
+    """
+
+    def __init__(self, every: int = 10, title: str = "training loss"):
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        self.every, self.steps, self.losses = every, [], []
+        self.fig, self.ax = plt.subplots(figsize=(6, 3))
+        self.ax.set(title=title, xlabel="step", ylabel="loss (log scale)", yscale="log")
+        (self.line,) = self.ax.plot([], [], lw=0.8)
+        plt.close(self.fig)  # shown through the display handle only
+        self.handle = display(self.fig, display_id=True)  # None outside a notebook: then nothing is drawn
+
+    def __call__(self, step: int, loss: float) -> None:
+        self.steps.append(step)
+        self.losses.append(loss)
+        if step % self.every == 0:
+            self.redraw()
+
+    def redraw(self) -> None:
+        self.line.set_data(self.steps, self.losses)
+        self.ax.relim()
+        self.ax.autoscale_view()
+        if self.handle is not None:
+            self.handle.update(self.fig)
+
+    def close(self) -> None:
+        self.redraw()
+
+
+def step_slider(videos, labels: Sequence[str], n: int = 8, height: int = 96):
+    """Scrub through a sequence of clips (e.g. one per denoising step) with a slider.
+
+    Returns an ipywidgets slider bound to a filmstrip of the chosen clip. Widgets need a live kernel, so
+    on GitHub or without ipywidgets pair this with :func:`step_grid`, the static version.
+    """
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        print("ipywidgets is not installed: showing the static grid instead")
+        return step_grid(videos, labels, n=n)
+    from IPython.display import display
+
+    out = widgets.Output()
+
+    def draw(change=None):
+        i = slider.value
+        with out:
+            out.clear_output(wait=True)
+            print(labels[i])
+            display(filmstrip(videos[i], n=n, height=height))
+
+    slider = widgets.IntSlider(value=len(videos) - 1, min=0, max=len(videos) - 1, description="step")
+    slider.observe(draw, names="value")
+    draw()
+    return widgets.VBox([slider, out])
+
+
+def step_grid(videos, labels: Sequence[str], rows: int = 6, n: int = 8, height: int = 64) -> Image.Image:
+    """A static grid: ``rows`` clips picked evenly from ``videos``, each as a filmstrip with its label."""
+    picks = np.unique(np.linspace(0, len(videos) - 1, rows).round().astype(int))
+    strips = [filmstrip(videos[i], n=n, height=height) for i in picks]
+    label_w = 150
+    grid = Image.new("RGB", (label_w + max(s.width for s in strips), sum(s.height + 4 for s in strips)), "white")
+    draw, font, y = ImageDraw.Draw(grid), _font(12), 0
+    for i, strip in zip(picks, strips, strict=True):
+        draw.text((4, y + strip.height // 2 - 6), labels[i], fill="black", font=font)
+        grid.paste(strip, (label_w, y))
+        y += strip.height + 4
+    return grid

@@ -10,9 +10,11 @@ from 10,000,000 up, so world seeds below that are held out for evaluation.
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from diffusers import DDIMScheduler, DDPMScheduler
+from diffusers.training_utils import EMAModel
 
 from vidlab import env, world
 from vidlab.model import TinyTextEncoder, VideoDenoiser
@@ -40,12 +43,17 @@ class TrainConfig:
     steps: int = 1000
     max_minutes: float | None = None  # stop early (and save) after this much training time
     lr: float = 1e-3
-    channels: int = 96
-    depth: int = 4
+    channels: int = 32
+    mults: tuple = (1, 2, 4)
+    depth: int = 1
+    temporal: bool = True  # False: no mixing across frames, every frame denoised on its own (notebook 01)
+    ema_decay: float = 0.995  # 0 = no EMA; the saved pipeline holds the EMA weights
+    high_noise_bias: float = 1.0  # timesteps drawn as 1000 * u ** (1 / bias): 1 = uniform, 2 = density rising with t
     prediction_type: str = "v_prediction"  # or "epsilon", "sample"; epsilon failed to sample here (see notes)
     text: bool = False
     cond_dropout: float = 0.1  # prompt dropped this often, for classifier-free guidance
     checkpoint_every: int = 100
+    snapshot_minutes: tuple = ()  # also save the pipeline after this many minutes (notebook 03's 1, 3, 10 min)
     seed: int = 0
 
 
@@ -67,16 +75,22 @@ def training_scheduler(cfg: TrainConfig) -> DDPMScheduler:
 
 
 def build(cfg: TrainConfig):
-    denoiser = VideoDenoiser(channels=cfg.channels, depth=cfg.depth, max_frames=max(64, cfg.num_frames))
+    denoiser = VideoDenoiser(channels=cfg.channels, mults=tuple(cfg.mults), depth=cfg.depth,
+                             max_frames=max(64, cfg.num_frames), temporal=cfg.temporal)
     text = TinyTextEncoder(vocab=world.caption_vocabulary(), dim=denoiser.config.cond_dim) if cfg.text else None
     return denoiser, text
 
 
-def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, generator):
-    """Noise the unknown frames, predict, and return the mean squared error over those frames."""
+def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, generator, steps=None):
+    """Noise the unknown frames, predict, and return the mean squared error over those frames.
+
+    ``steps`` [B]: the noise level (timestep) of each clip; random when None, as in training.
+    """
     b, t = video.shape[:2]
     noise = torch.randn(video.shape, generator=generator)
-    steps = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=generator)
+    if steps is None:  # uniform, or tilted towards high noise, where the ball's path is decided
+        u = torch.rand(b, generator=generator) ** (1 / getattr(cfg, "high_noise_bias", 1.0))
+        steps = (u * scheduler.config.num_train_timesteps).long().clamp(max=scheduler.config.num_train_timesteps - 1)
     noisy = scheduler.add_noise(video, noise, steps)
     mask = torch.zeros(b, t)
     mask[:, :cfg.context_frames] = 1
@@ -94,15 +108,44 @@ def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, gener
     return (err * (1 - mask)).sum() / (1 - mask).sum()
 
 
+def step_flops(denoiser, cfg: TrainConfig) -> int:
+    """Floating-point operations of one training step (forward and backward), by torch.utils.flop_counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    video, captions = make_batch(cfg, 0)
+    with FlopCounterMode(display=False) as counter:
+        loss = loss_on_batch(denoiser, None, training_scheduler(cfg), cfg, video, captions,
+                             torch.Generator().manual_seed(0))
+        loss.backward()
+    denoiser.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
+
+
+def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
+    """This CPU's measured fp32 matmul rate in FLOP/s (best of ``repeats`` products of two size x size matrices)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm up
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * size**3 / best
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def _latest_checkpoint(output: Path):
     found = sorted((output / "checkpoints").glob("step_*"))
     return found[-1] if found else None
 
 
-def train(cfg: TrainConfig, output, on_step=None) -> VidlabPipeline:
+def train(cfg: TrainConfig, output, on_step=None, denoiser=None) -> VidlabPipeline:
     """Train (or resume) into ``output``; returns the pipeline, also saved to ``output/pipeline``.
 
-    ``on_step(step, loss)`` is called after every step (a notebook's live loss plot).
+    ``on_step(step, loss)`` is called after every step (a notebook's live loss plot). ``denoiser``: train this
+    network instead of the :class:`VideoDenoiser` the config describes (benchmarks/train_vs_peers.py trains
+    other libraries' nets this way); it must take the same call, and its pipeline is returned but not saved.
     """
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -113,12 +156,17 @@ def train(cfg: TrainConfig, output, on_step=None) -> VidlabPipeline:
     saved.write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
     torch.manual_seed(cfg.seed)
     accelerator = Accelerator(project_dir=str(output))
-    denoiser, text_encoder = build(cfg)
+    if denoiser is not None and cfg.text:
+        raise ValueError("a denoiser passed in is trained without prompts: set text=False")
+    denoiser, text_encoder = (denoiser, None) if denoiser is not None else build(cfg)
     params = list(denoiser.parameters()) + (list(text_encoder.parameters()) if text_encoder else [])
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     denoiser, optimizer = accelerator.prepare(denoiser, optimizer)
     if text_encoder is not None:
         text_encoder = accelerator.prepare(text_encoder)
+    ema = EMAModel(params, decay=cfg.ema_decay) if cfg.ema_decay > 0 else None
+    if ema is not None:
+        accelerator.register_for_checkpointing(ema)
     scheduler = training_scheduler(cfg)
     state_file = output / "state.json"
     start, elapsed = 0, 0.0
@@ -143,8 +191,14 @@ def train(cfg: TrainConfig, output, on_step=None) -> VidlabPipeline:
         accelerator.backward(loss)
         optimizer.step()
         optimizer.zero_grad()
+        if ema is not None:
+            ema.step(params)
         step += 1
         seconds = time.perf_counter() - began
+        for minutes in cfg.snapshot_minutes:  # at the first step past each mark
+            if seconds >= 60 * minutes and not _snapshot_dir(output, minutes).exists():
+                _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, step, seconds,
+                        _snapshot_dir(output, minutes))
         log.write(json.dumps({"step": step, "loss": loss.item(), "seconds": round(seconds, 2)}) + "\n")
         log.flush()  # readable while training runs (live plots, other processes)
         out_of_time = cfg.max_minutes is not None and seconds > 60 * cfg.max_minutes
@@ -157,14 +211,34 @@ def train(cfg: TrainConfig, output, on_step=None) -> VidlabPipeline:
     log.close()
     state_file.write_text(json.dumps({"step": step, "seconds": round(time.perf_counter() - began, 1),
                                       "machine": env.machine()}, indent=1))
-    pipe = VidlabPipeline(denoiser=accelerator.unwrap_model(denoiser),
+    return _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, step,
+                   time.perf_counter() - began, output / "pipeline")
+
+
+def _snapshot_dir(output: Path, minutes: float) -> Path:
+    return output / "snapshots" / f"minutes_{minutes:g}"
+
+
+def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, step, seconds, folder) -> VidlabPipeline:
+    """Save a pipeline (with the EMA weights, if any) to ``folder`` and return a copy of it."""
+    if ema is not None:
+        ema.store(params)
+        ema.copy_to(params)
+    net = accelerator.unwrap_model(denoiser)
+    foreign = not isinstance(net, VideoDenoiser)  # another library's net: kept in memory, not saved
+    pipe = VidlabPipeline(denoiser=copy.deepcopy(net) if foreign else net,
                           # clip_sample: pixels live in [-1, 1]; clipping each x0 estimate made the samples usable
                           scheduler=DDIMScheduler.from_config(scheduler.config, timestep_spacing="trailing",
                                                               clip_sample=True),
                           text_encoder=accelerator.unwrap_model(text_encoder) if text_encoder else None,
                           training_config={**dataclasses.asdict(cfg), "steps_done": step,
+                                           "training_seconds": round(seconds, 1),
                                            "split_params": {k: str(v) for k, v in world.SPLITS[cfg.split].items()}})
-    pipe.save_pretrained(output / "pipeline", safe_serialization=True)
+    if not foreign:
+        pipe.save_pretrained(folder, safe_serialization=True)
+        pipe = VidlabPipeline.from_pretrained(folder, use_safetensors=True)  # a copy, so training can go on
+    if ema is not None:
+        ema.restore(params)
     return pipe
 
 
@@ -180,17 +254,23 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Train the tiny video model (resumes from --output if present).")
     ap.add_argument("--output", required=True)
     for field in dataclasses.fields(TrainConfig):
-        if field.name == "scenarios":
-            ap.add_argument("--scenarios", nargs="+", default=list(field.default))
+        if field.name in ("scenarios", "mults", "snapshot_minutes"):
+            kind = str if field.name == "scenarios" else (int if field.name == "mults" else float)
+            ap.add_argument(f"--{field.name.replace('_', '-')}", nargs="*", type=kind, default=list(field.default))
         elif field.type in ("bool",) or isinstance(field.default, bool):
-            ap.add_argument(f"--{field.name.replace('_', '-')}", action="store_true", default=field.default)
+            ap.add_argument(f"--{field.name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
+                            default=field.default)
         else:
-            kind = float if field.name in ("lr", "fps", "cond_dropout", "max_minutes") else (
+            kind = float if field.name in ("lr", "fps", "cond_dropout", "max_minutes", "ema_decay",
+                                           "high_noise_bias") else (
                 int if isinstance(field.default, int) else str)
             ap.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
     args = vars(ap.parse_args(argv))
     output = args.pop("output")
-    args["scenarios"] = tuple(args["scenarios"])
+    Path(output).mkdir(parents=True, exist_ok=True)
+    (Path(output) / "command.txt").write_text(" ".join(["python -m vidlab.train", *(argv or sys.argv[1:])]) + "\n")
+    for name in ("scenarios", "mults", "snapshot_minutes"):
+        args[name] = tuple(args[name])
     train(TrainConfig(**args), output)
 
 

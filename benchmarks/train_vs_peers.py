@@ -1,0 +1,138 @@
+"""Train vidlab's denoiser and two library peers on the same data, schedule and wall-clock budget; compare.
+
+Each candidate is used as the denoiser inside vidlab.train's loop (same clips, noise, v-prediction, EMA,
+DDIM sampling), trained for ``--minutes``, then measured on held-out clips (world seeds 0..N-1) with the
+probes, beside the physics-free baselines. Also printed: parameters, steps done, seconds per step, FLOPs per
+step (torch.utils.flop_counter) and the fraction of this CPU's measured fp32 matmul peak.
+
+Peers (benchmark-only, not in requirements.txt):
+- video-diffusion-pytorch's Unet3D: ``pip install --no-deps video-diffusion-pytorch einops einops-exts
+  rotary-embedding-torch`` (its own dependencies pull a CUDA torch and torchvision; torchvision is only
+  imported for its trainer, so a stand-in module is put in its place here);
+- diffusers' UNet3DConditionModel.
+
+    python benchmarks/train_vs_peers.py --minutes 5 --clips 64
+"""
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import record  # noqa: E402
+
+from vidlab import check, world  # noqa: E402
+from vidlab.model import VideoDenoiser, denoiser_inputs  # noqa: E402
+from vidlab.pipeline import continue_clips  # noqa: E402
+from vidlab.train import TrainConfig, matmul_peak, step_flops, train  # noqa: E402
+
+
+class PixelPeer(nn.Module):
+    """Adapts a net that maps [B, C, T, H, W] to [B, 3, T, H, W] to vidlab's denoiser call (same inputs)."""
+
+    def __init__(self, net: nn.Module, kind: str):
+        super().__init__()
+        self.net, self.kind = net, kind
+
+    @property
+    def device(self):
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self):
+        return next(self.parameters()).dtype
+
+    def forward(self, sample, timestep, context, context_mask, text_embedding=None):
+        b = sample.shape[0]
+        x = denoiser_inputs(sample, context, context_mask).transpose(1, 2)  # [B, 3C+1, T, H, W]
+        t = torch.as_tensor(timestep, device=sample.device).reshape(-1).expand(b)
+        if self.kind == "diffusers":  # cross-attention needs a sequence: one zero token stands for "no prompt"
+            tokens = torch.zeros(b, 1, self.net.config.cross_attention_dim, device=sample.device)
+            out = self.net(x, t, encoder_hidden_states=tokens).sample
+        else:
+            out = self.net(x, t.float())
+        return out.transpose(1, 2)
+
+
+def video_diffusion_pytorch_unet(channels: int):
+    sys.modules.setdefault("torchvision", types.SimpleNamespace(transforms=None, utils=None))
+    from video_diffusion_pytorch import Unet3D
+
+    return PixelPeer(Unet3D(dim=channels, dim_mults=(1, 2, 4), channels=10, out_dim=3, attn_heads=4,
+                            attn_dim_head=16), "vdp")
+
+
+def diffusers_unet3d(channels: int):
+    from diffusers import UNet3DConditionModel
+
+    net = UNet3DConditionModel(sample_size=32, in_channels=10, out_channels=3, layers_per_block=1,
+                               down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+                               up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+                               block_out_channels=(channels, 2 * channels), norm_num_groups=8,
+                               cross_attention_dim=64, attention_head_dim=8)
+    return PixelPeer(net, "diffusers")
+
+
+CANDIDATES = {
+    "vidlab U-Net, v-prediction": (lambda: None, {}),
+    "vidlab U-Net, x0-prediction": (lambda: None, {"prediction_type": "sample"}),
+    "video-diffusion-pytorch Unet3D": (lambda: video_diffusion_pytorch_unet(32), {}),
+    "diffusers UNet3DConditionModel": (lambda: diffusers_unet3d(64), {}),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--clips", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=25, help="sampling steps")
+    ap.add_argument("--only", nargs="*", help="names (or parts of names) of candidates to run")
+    args = ap.parse_args()
+    base = TrainConfig(steps=10**6, max_minutes=args.minutes, checkpoint_every=10**6)
+    peak = matmul_peak()
+    print(f"fp32 matmul peak on {torch.get_num_threads()} threads: {peak / 1e9:.0f} GFLOP/s")
+    clips = [world.simulate("projectile", s, size=base.size, num_frames=base.num_frames, fps=base.fps)
+             for s in range(args.clips)]
+    k = base.context_frames
+    rows = {"copy last frame": {**check.video_metrics([check.copy_last_frame(c, k) for c in clips], clips, k)},
+            "constant velocity": {**check.video_metrics([check.constant_velocity(c, k) for c in clips], clips, k)}}
+    for name, (make, overrides) in CANDIDATES.items():
+        if args.only and not any(part.lower() in name.lower() for part in args.only):
+            continue
+        cfg = dataclasses.replace(base, **overrides)
+        net = make()
+        with tempfile.TemporaryDirectory() as folder:
+            pipe = train(cfg, folder, denoiser=net)
+            steps_done = pipe.training_config["steps_done"]
+            seconds = pipe.training_config["training_seconds"]
+        flops = step_flops(net if net is not None else VideoDenoiser.from_config(pipe.denoiser.config), cfg)
+        params = sum(p.numel() for p in pipe.denoiser.parameters())
+        start = time.perf_counter()
+        metrics = check.video_metrics(continue_clips(pipe, clips, args.steps), clips, k)
+        rows[name] = {"params_m": params / 1e6, "steps": steps_done, "s_per_step": seconds / steps_done,
+                      "gflop_per_step": flops / 1e9, "peak_fraction": flops * steps_done / seconds / peak,
+                      "eval_seconds": time.perf_counter() - start, **metrics}
+        print(f"{name}: {steps_done} steps in {seconds:.0f} s", flush=True)
+    print(f"\n{args.clips} held-out projectile clips, 32 px, {args.minutes:g} min of training each, batch "
+          f"{base.batch_size}, {args.steps} DDIM steps")
+    head = ("", "params", "steps", "s/step", "GFLOP/step", "of peak", "right count", "centre px", "gravity err",
+            "radius CV")
+    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+    for name, r in rows.items():
+        train_cols = ([f"{r['params_m']:.2f} M", str(r["steps"]), f"{r['s_per_step']:.2f}",
+                       f"{r['gflop_per_step']:.0f}", f"{r['peak_fraction']:.0%}"] if "steps" in r else ["-"] * 5)
+        print(f"| {name} | " + " | ".join(train_cols) + f" | {r['correct_count']:.3f} | {r['centre_error_px']:.2f} | "
+              f"{r['gravity_rel_error']:.3f} | {r['radius_cv']:.3f} |")
+    record("train_vs_peers", {"minutes": args.minutes, "clips": args.clips, "sampling_steps": args.steps,
+                              "matmul_peak_gflops": peak / 1e9, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
