@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from diffusers import DDIMScheduler, DDPMScheduler
+from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
 from diffusers.training_utils import EMAModel
 
 from vidlab import env, world
@@ -39,17 +40,19 @@ class TrainConfig:
     num_frames: int = 16
     context_frames: int = 4
     fps: float = 10.0
-    batch_size: int = 32
-    steps: int = 1000
+    batch_size: int = 16
+    steps: int = 7000
     max_minutes: float | None = None  # stop early (and save) after this much training time
     lr: float = 1e-3
+    lr_schedule: str = "cosine"  # warm up, then decay to zero at ``steps``; or "constant" (diffusers.optimization)
+    warmup_steps: int = 50
     channels: int = 32
     mults: tuple = (1, 2, 4)
     depth: int = 1
     temporal: bool = True  # False: no mixing across frames, every frame denoised on its own (notebook 01)
     ema_decay: float = 0.995  # 0 = no EMA; the saved pipeline holds the EMA weights
-    high_noise_bias: float = 1.0  # timesteps drawn as 1000 * u ** (1 / bias): 1 = uniform, 2 = density rising with t
-    prediction_type: str = "v_prediction"  # or "epsilon", "sample"; epsilon failed to sample here (see notes)
+    high_noise_bias: float = 2.0  # timesteps drawn as 1000 * u ** (1 / bias): 1 = uniform, 2 = density rising with t
+    prediction_type: str = "sample"  # the clean clip; or "v_prediction", "epsilon" (benchmarks/train_vs_peers.py)
     text: bool = False
     cond_dropout: float = 0.1  # prompt dropped this often, for classifier-free guidance
     checkpoint_every: int = 100
@@ -161,7 +164,12 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None) -> VidlabPipeli
     denoiser, text_encoder = (denoiser, None) if denoiser is not None else build(cfg)
     params = list(denoiser.parameters()) + (list(text_encoder.parameters()) if text_encoder else [])
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
-    denoiser, optimizer = accelerator.prepare(denoiser, optimizer)
+    if cfg.lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected 'constant' or 'cosine'")
+    make_schedule = get_cosine_schedule_with_warmup if cfg.lr_schedule == "cosine" else (
+        lambda opt, warmup, total: get_constant_schedule_with_warmup(opt, warmup))
+    lr_schedule = make_schedule(optimizer, cfg.warmup_steps, cfg.steps)
+    denoiser, optimizer, lr_schedule = accelerator.prepare(denoiser, optimizer, lr_schedule)
     if text_encoder is not None:
         text_encoder = accelerator.prepare(text_encoder)
     ema = EMAModel(params, decay=cfg.ema_decay) if cfg.ema_decay > 0 else None
@@ -190,6 +198,7 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None) -> VidlabPipeli
                              generator)
         accelerator.backward(loss)
         optimizer.step()
+        lr_schedule.step()
         optimizer.zero_grad()
         if ema is not None:
             ema.step(params)
