@@ -34,6 +34,12 @@ class GIF:
         return f"GIF({self.size[0]}x{self.size[1]} px, {len(self.data) / 1024:.0f} KB)"
 
 
+def from_model_space(x) -> np.ndarray:
+    """A model's frames (torch or numpy, [T, 3, H, W] in [-1, 1]) as a uint8 video [T, H, W, 3]."""
+    x = x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+    return ((np.clip(x, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(0, 2, 3, 1)
+
+
 def _as_frames(clip) -> np.ndarray:
     """uint8 [T, H, W, 3] from a vidlab Clip, a uint8 or [0, 1] float video, RGB or grayscale."""
     from vidlab.probes import as_float_video
