@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # The CPU build on our machines; on a GPU laptop override, e.g. TORCH_SPEC="torch==2.13.0" with your index.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: lab test notebooks lint benchmarks sync clean
+.PHONY: lab test notebooks lint benchmarks peers sync clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,6 +32,12 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/world_throughput.py
 	$(PY) benchmarks/probe_speed.py
 	$(PY) benchmarks/probe_accuracy.py
+	$(PY) benchmarks/tiny_model_quality.py --pipeline src/vidlab/checkpoints/tiny-physics --steps 25 10 50
+
+# Benchmark-only peers, kept out of requirements.txt: their own dependencies would pull a CUDA torch.
+peers: $(STAMP)
+	$(PY) -m pip install -q --no-deps video-diffusion-pytorch==0.7.0 einops-exts==0.0.4 rotary-embedding-torch==0.9.1 einops
+	$(PY) benchmarks/train_vs_peers.py --minutes 3
 
 sync:
 	python3 scripts/sync_notebooks.py
