@@ -19,7 +19,6 @@ import dataclasses
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
 import torch
@@ -61,8 +60,18 @@ class PixelPeer(nn.Module):
         return out.transpose(1, 2)
 
 
+class _StandIn:
+    """Any attribute, any call: stands in for torchvision, which video-diffusion-pytorch imports for its trainer."""
+
+    def __getattr__(self, name):
+        return _StandIn()
+
+    def __call__(self, *args, **kwargs):
+        return _StandIn()
+
+
 def video_diffusion_pytorch_unet(channels: int):
-    sys.modules.setdefault("torchvision", types.SimpleNamespace(transforms=None, utils=None))
+    sys.modules.setdefault("torchvision", _StandIn())
     from video_diffusion_pytorch import Unet3D
 
     return PixelPeer(Unet3D(dim=channels, dim_mults=(1, 2, 4), channels=10, out_dim=3, attn_heads=4,
@@ -80,11 +89,14 @@ def diffusers_unet3d(channels: int):
     return PixelPeer(net, "diffusers")
 
 
+# name: (the denoiser, or None for vidlab's own from the config; TrainConfig overrides)
 CANDIDATES = {
-    "vidlab U-Net, v-prediction": (lambda: None, {}),
-    "vidlab U-Net, x0-prediction": (lambda: None, {"prediction_type": "sample"}),
+    "vidlab U-Net (shipped design)": (lambda: None, {}),
+    "vidlab U-Net, v-prediction": (lambda: None, {"prediction_type": "v_prediction"}),
+    "vidlab U-Net, epsilon-prediction": (lambda: None, {"prediction_type": "epsilon"}),
+    "vidlab U-Net, no mixing across frames": (lambda: None, {"temporal": False}),
     "video-diffusion-pytorch Unet3D": (lambda: video_diffusion_pytorch_unet(32), {}),
-    "diffusers UNet3DConditionModel": (lambda: diffusers_unet3d(64), {}),
+    "diffusers UNet3DConditionModel": (lambda: diffusers_unet3d(40), {}),
 }
 
 
