@@ -16,6 +16,7 @@ Peers (benchmark-only, not in requirements.txt):
 
 import argparse
 import dataclasses
+import json
 import sys
 import tempfile
 import time
@@ -131,7 +132,7 @@ def main():
         rows[name] = {"params_m": params / 1e6, "steps": steps_done, "s_per_step": seconds / steps_done,
                       "gflop_per_step": flops / 1e9, "peak_fraction": flops * steps_done / seconds / peak,
                       "eval_seconds": time.perf_counter() - start, **metrics}
-        print(f"{name}: {steps_done} steps in {seconds:.0f} s", flush=True)
+        print(f"{name}: {steps_done} steps in {seconds:.0f} s; {json.dumps(rows[name])}", flush=True)
     print(f"\n{args.clips} held-out projectile clips, 32 px, {args.minutes:g} min of training each, batch "
           f"{base.batch_size}, {args.steps} DDIM steps")
     head = ("", "params", "steps", "s/step", "GFLOP/step", "of peak", "right count", "centre px", "gravity err",
