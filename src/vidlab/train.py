@@ -92,7 +92,7 @@ def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, gener
     b, t = video.shape[:2]
     noise = torch.randn(video.shape, generator=generator)
     if steps is None:  # uniform, or tilted towards high noise, where the ball's path is decided
-        u = torch.rand(b, generator=generator) ** (1 / getattr(cfg, "high_noise_bias", 1.0))
+        u = torch.rand(b, generator=generator) ** (1 / cfg.high_noise_bias)
         steps = (u * scheduler.config.num_train_timesteps).long().clamp(max=scheduler.config.num_train_timesteps - 1)
     noisy = scheduler.add_noise(video, noise, steps)
     mask = torch.zeros(b, t)
