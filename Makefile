@@ -37,7 +37,8 @@ benchmarks: $(STAMP)
 # Benchmark-only peers, kept out of requirements.txt: their own dependencies would pull a CUDA torch.
 peers: $(STAMP)
 	$(PY) -m pip install -q --no-deps video-diffusion-pytorch==0.7.0 einops-exts==0.0.4 rotary-embedding-torch==0.9.1 einops
-	$(PY) benchmarks/train_vs_peers.py --minutes 3
+	$(PY) benchmarks/train_vs_peers.py --minutes 10 --clips 64 --only vidlab patches
+	$(PY) benchmarks/train_vs_peers.py --minutes 10 --clips 16 --only pixels
 
 sync:
 	python3 scripts/sync_notebooks.py

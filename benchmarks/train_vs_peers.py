@@ -1,9 +1,12 @@
 """Train vidlab's denoiser and two library peers on the same data, schedule and wall-clock budget; compare.
 
-Each candidate is used as the denoiser inside vidlab.train's loop (same clips, noise, v-prediction, EMA,
-DDIM sampling), trained for ``--minutes``, then measured on held-out clips (world seeds 0..N-1) with the
-probes, beside the physics-free baselines. Also printed: parameters, steps done, seconds per step, FLOPs per
-step (torch.utils.flop_counter) and the fraction of this CPU's measured fp32 matmul peak.
+Each candidate is used as the denoiser inside vidlab.train's loop (same clips, noise, x0-prediction unless
+named otherwise, timesteps tilted to high noise, EMA, DDIM sampling), trained for ``--minutes`` of wall clock,
+then measured on held-out clips (world seeds 0..N-1) with the probes, beside the physics-free baselines. The
+cosine learning-rate schedule is fitted to the budget: one timed training step sets how many steps the
+schedule spans, so every candidate ends its schedule when its time runs out. Also printed: parameters, steps
+done, seconds per step, FLOPs per step (torch.utils.flop_counter) and the fraction of this CPU's measured fp32
+matmul peak.
 
 Peers (benchmark-only, not in requirements.txt):
 - video-diffusion-pytorch's Unet3D: ``pip install --no-deps video-diffusion-pytorch einops einops-exts
@@ -11,7 +14,11 @@ Peers (benchmark-only, not in requirements.txt):
   imported for its trainer, so a stand-in module is put in its place here);
 - diffusers' UNet3DConditionModel.
 
-    python benchmarks/train_vs_peers.py --minutes 5 --clips 64
+Each peer runs twice: on pixels, as the library builds it, and on 4x4 patches folded into channels, as
+vidlab's U-Net does. The pixel versions take tens of seconds per step on a CPU, so give them fewer clips:
+
+    python benchmarks/train_vs_peers.py --minutes 10 --clips 64 --only vidlab patches
+    python benchmarks/train_vs_peers.py --minutes 10 --clips 16 --only pixels
 """
 
 import argparse
@@ -29,17 +36,30 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
 from vidlab import check, world  # noqa: E402
-from vidlab.model import VideoDenoiser, denoiser_inputs  # noqa: E402
+from vidlab.model import denoiser_inputs  # noqa: E402
 from vidlab.pipeline import continue_clips  # noqa: E402
-from vidlab.train import TrainConfig, matmul_peak, step_flops, train  # noqa: E402
+from vidlab.train import (  # noqa: E402
+    TrainConfig,
+    build,
+    loss_on_batch,
+    make_batch,
+    matmul_peak,
+    step_flops,
+    train,
+    training_scheduler,
+)
 
 
-class PixelPeer(nn.Module):
-    """Adapts a net that maps [B, C, T, H, W] to [B, 3, T, H, W] to vidlab's denoiser call (same inputs)."""
+class PeerDenoiser(nn.Module):
+    """Adapts a net that maps [B, C, T, H, W] to [B, 3, T, H, W] to vidlab's denoiser call (same inputs).
 
-    def __init__(self, net: nn.Module, kind: str):
+    With ``patch > 1`` the net sees ``patch`` x ``patch`` pixel blocks folded into channels (pixel-unshuffle in,
+    pixel-shuffle out), the same trick vidlab's U-Net uses, so architecture and patching can be told apart.
+    """
+
+    def __init__(self, net: nn.Module, kind: str, patch: int = 1):
         super().__init__()
-        self.net, self.kind = net, kind
+        self.net, self.kind, self.patch = net, kind, patch
 
     @property
     def device(self):
@@ -51,14 +71,15 @@ class PixelPeer(nn.Module):
 
     def forward(self, sample, timestep, context, context_mask, text_embedding=None):
         b = sample.shape[0]
-        x = denoiser_inputs(sample, context, context_mask).transpose(1, 2)  # [B, 3C+1, T, H, W]
+        x = nn.functional.pixel_unshuffle(denoiser_inputs(sample, context, context_mask), self.patch)
+        x = x.transpose(1, 2)  # [B, (3C+1)·patch², T, H/patch, W/patch]
         t = torch.as_tensor(timestep, device=sample.device).reshape(-1).expand(b)
         if self.kind == "diffusers":  # cross-attention needs a sequence: one zero token stands for "no prompt"
             tokens = torch.zeros(b, 1, self.net.config.cross_attention_dim, device=sample.device)
             out = self.net(x, t, encoder_hidden_states=tokens).sample
         else:
             out = self.net(x, t.float())
-        return out.transpose(1, 2)
+        return nn.functional.pixel_shuffle(out.transpose(1, 2), self.patch)
 
 
 class _StandIn:
@@ -71,23 +92,34 @@ class _StandIn:
         return _StandIn()
 
 
-def video_diffusion_pytorch_unet(channels: int):
+def video_diffusion_pytorch_unet(channels: int, patch: int = 1):
     sys.modules.setdefault("torchvision", _StandIn())
     from video_diffusion_pytorch import Unet3D
 
-    return PixelPeer(Unet3D(dim=channels, dim_mults=(1, 2, 4), channels=10, out_dim=3, attn_heads=4,
-                            attn_dim_head=16), "vdp")
+    return PeerDenoiser(Unet3D(dim=channels, dim_mults=(1, 2, 4), channels=10 * patch**2, out_dim=3 * patch**2,
+                               attn_heads=4, attn_dim_head=16), "vdp", patch)
 
 
-def diffusers_unet3d(channels: int):
+def diffusers_unet3d(channels: int, patch: int = 1):
     from diffusers import UNet3DConditionModel
 
-    net = UNet3DConditionModel(sample_size=32, in_channels=10, out_channels=3, layers_per_block=1,
+    net = UNet3DConditionModel(sample_size=32 // patch, in_channels=10 * patch**2, out_channels=3 * patch**2,
+                               layers_per_block=1,
                                down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
                                up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
                                block_out_channels=(channels, 2 * channels), norm_num_groups=8,
                                cross_attention_dim=64, attention_head_dim=8)
-    return PixelPeer(net, "diffusers")
+    return PeerDenoiser(net, "diffusers", patch)
+
+
+def seconds_per_step(denoiser: nn.Module, cfg: TrainConfig) -> float:
+    """Wall-clock seconds of one training step's data, forward and backward (call after a warm-up step)."""
+    start = time.perf_counter()
+    video, captions = make_batch(cfg, 0)
+    loss_on_batch(denoiser, None, training_scheduler(cfg), cfg, video, captions, torch.Generator().manual_seed(0)
+                  ).backward()
+    denoiser.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
 
 
 # name: (the denoiser, or None for vidlab's own from the config; TrainConfig overrides)
@@ -96,8 +128,11 @@ CANDIDATES = {
     "vidlab U-Net, v-prediction": (lambda: None, {"prediction_type": "v_prediction"}),
     "vidlab U-Net, epsilon-prediction": (lambda: None, {"prediction_type": "epsilon"}),
     "vidlab U-Net, no mixing across frames": (lambda: None, {"temporal": False}),
-    "video-diffusion-pytorch Unet3D": (lambda: video_diffusion_pytorch_unet(32), {}),
-    "diffusers UNet3DConditionModel": (lambda: diffusers_unet3d(40), {}),
+    "vidlab U-Net, min-SNR-5 weighting": (lambda: None, {"snr_gamma": 5.0}),
+    "video-diffusion-pytorch Unet3D, 4x4 patches": (lambda: video_diffusion_pytorch_unet(32, patch=4), {}),
+    "diffusers UNet3DConditionModel, 4x4 patches": (lambda: diffusers_unet3d(40, patch=4), {}),
+    "video-diffusion-pytorch Unet3D, pixels": (lambda: video_diffusion_pytorch_unet(32), {}),
+    "diffusers UNet3DConditionModel, pixels": (lambda: diffusers_unet3d(40), {}),
 }
 
 
@@ -108,7 +143,7 @@ def main():
     ap.add_argument("--steps", type=int, default=25, help="sampling steps")
     ap.add_argument("--only", nargs="*", help="names (or parts of names) of candidates to run")
     args = ap.parse_args()
-    base = TrainConfig(steps=10**6, max_minutes=args.minutes, checkpoint_every=10**6)
+    base = TrainConfig(max_minutes=args.minutes, checkpoint_every=10**6)
     peak = matmul_peak()
     print(f"fp32 matmul peak on {torch.get_num_threads()} threads: {peak / 1e9:.0f} GFLOP/s")
     clips = [world.simulate("projectile", s, size=base.size, num_frames=base.num_frames, fps=base.fps)
@@ -120,16 +155,21 @@ def main():
         if args.only and not any(part.lower() in name.lower() for part in args.only):
             continue
         cfg = dataclasses.replace(base, **overrides)
+        torch.manual_seed(0)  # the same initial weights on every run
         net = make()
+        probe = net if net is not None else build(cfg)[0]
+        flops = step_flops(probe, cfg)  # also the warm-up for the timing below
+        planned = max(1, round(60 * args.minutes / seconds_per_step(probe, cfg)))
+        cfg = dataclasses.replace(cfg, steps=planned, warmup_steps=min(cfg.warmup_steps, planned // 10))
         with tempfile.TemporaryDirectory() as folder:
             pipe = train(cfg, folder, denoiser=net)
             steps_done = pipe.training_config["steps_done"]
             seconds = pipe.training_config["training_seconds"]
-        flops = step_flops(net if net is not None else VideoDenoiser.from_config(pipe.denoiser.config), cfg)
         params = sum(p.numel() for p in pipe.denoiser.parameters())
         start = time.perf_counter()
         metrics = check.video_metrics(continue_clips(pipe, clips, args.steps), clips, k)
-        rows[name] = {"params_m": params / 1e6, "steps": steps_done, "s_per_step": seconds / steps_done,
+        rows[name] = {"params_m": params / 1e6, "steps": steps_done, "planned_steps": planned,
+                      "s_per_step": seconds / steps_done,
                       "gflop_per_step": flops / 1e9, "peak_fraction": flops * steps_done / seconds / peak,
                       "eval_seconds": time.perf_counter() - start, **metrics}
         print(f"{name}: {steps_done} steps in {seconds:.0f} s; {json.dumps(rows[name])}", flush=True)
@@ -142,7 +182,7 @@ def main():
         train_cols = ([f"{r['params_m']:.2f} M", str(r["steps"]), f"{r['s_per_step']:.2f}",
                        f"{r['gflop_per_step']:.0f}", f"{r['peak_fraction']:.0%}"] if "steps" in r else ["-"] * 5)
         print(f"| {name} | " + " | ".join(train_cols) + f" | {r['correct_count']:.3f} | {r['centre_error_px']:.2f} | "
-              f"{r['gravity_rel_error']:.3f} | {r['radius_cv']:.3f} |")
+              f"{r['gravity_rel_error']:.1%} | {r['radius_cv']:.3f} |")
     record("train_vs_peers", {"minutes": args.minutes, "clips": args.clips, "sampling_steps": args.steps,
                               "matmul_peak_gflops": peak / 1e9, "rows": rows})
 

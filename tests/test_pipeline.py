@@ -14,7 +14,16 @@ from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
 from vidlab import world
 from vidlab.model import VideoDenoiser
 from vidlab.pipeline import SHIPPED, continue_clips, load_pretrained
-from vidlab.train import TrainConfig, matmul_peak, step_flops, train
+from vidlab.train import (
+    TrainConfig,
+    build,
+    loss_on_batch,
+    make_batch,
+    matmul_peak,
+    step_flops,
+    train,
+    training_scheduler,
+)
 
 TINY = dict(batch_size=2, channels=16, depth=1, checkpoint_every=2, num_frames=8, context_frames=2)
 
@@ -186,6 +195,24 @@ def test_a_foreign_denoiser_trains_in_the_same_loop_and_flops_are_counted(tmp_pa
     flops = step_flops(net, TrainConfig(**TINY))
     assert flops > 0 and all(p.grad is None for p in net.parameters())
     assert matmul_peak(size=256, repeats=2) > 1e8  # FLOP/s: any CPU does more than 0.1 GFLOP/s
+
+
+@pytest.mark.parametrize("prediction_type", ["sample", "epsilon", "v_prediction"])
+def test_min_snr_weighting_scales_each_timesteps_loss(prediction_type):
+    cfg = TrainConfig(prediction_type=prediction_type, **TINY)
+    denoiser, _ = build(cfg)
+    scheduler, (video, captions) = training_scheduler(cfg), make_batch(cfg, 0)
+    alpha_bar = scheduler.alphas_cumprod
+    for t in (10, 900):  # SNR far above and far below gamma = 5
+        snr = float(alpha_bar[t] / (1 - alpha_bar[t]))  # the definition, not diffusers' compute_snr
+        expected = {"sample": min(snr, 5), "epsilon": min(snr, 5) / snr, "v_prediction": min(snr, 5) / (snr + 1)}
+        steps = torch.full((cfg.batch_size,), t)
+        losses = [loss_on_batch(denoiser, None, scheduler, c, video, captions, torch.Generator().manual_seed(0),
+                                steps).item() for c in (cfg, TrainConfig(**{**cfg.__dict__, "snr_gamma": 5.0}))]
+        assert losses[1] / losses[0] == pytest.approx(expected[prediction_type], rel=1e-4)
+    with pytest.raises(ValueError, match="snr_gamma=0"):
+        loss_on_batch(denoiser, None, scheduler, TrainConfig(snr_gamma=0, **TINY), video, captions,
+                      torch.Generator().manual_seed(0), steps)
 
 
 def test_snapshots_are_saved_at_the_marks(tmp_path):

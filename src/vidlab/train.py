@@ -23,7 +23,7 @@ import torch
 from accelerate import Accelerator
 from diffusers import DDIMScheduler, DDPMScheduler
 from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
-from diffusers.training_utils import EMAModel
+from diffusers.training_utils import EMAModel, compute_snr
 
 from vidlab import env, world
 from vidlab.model import TinyTextEncoder, VideoDenoiser
@@ -53,6 +53,7 @@ class TrainConfig:
     ema_decay: float = 0.995  # 0 = no EMA; the saved pipeline holds the EMA weights
     high_noise_bias: float = 2.0  # timesteps drawn as 1000 * u ** (1 / bias): 1 = uniform, 2 = density rising with t
     prediction_type: str = "sample"  # the clean clip; or "v_prediction", "epsilon" (benchmarks/train_vs_peers.py)
+    snr_gamma: float | None = None  # min-SNR-gamma loss weighting (Hang et al. 2023), e.g. 5; None = unweighted
     text: bool = False
     cond_dropout: float = 0.1  # prompt dropped this often, for classifier-free guidance
     checkpoint_every: int = 100
@@ -84,6 +85,23 @@ def build(cfg: TrainConfig):
     return denoiser, text
 
 
+def min_snr_weights(scheduler, steps: torch.Tensor, prediction_type: str, gamma: float) -> torch.Tensor:
+    """Min-SNR-gamma loss weight of each clip's timestep (Hang et al. 2023), for the given prediction target.
+
+    The paper weights the noise-prediction loss by min(SNR, gamma) / SNR; the same weighting of the other
+    targets' losses is min(SNR, gamma) for the clean clip and min(SNR, gamma) / (SNR + 1) for v. SNR comes
+    from diffusers' ``compute_snr``. At high noise (SNR << 1) the clean-clip and v losses are scaled down.
+    """
+    if gamma <= 0:
+        raise ValueError(f"snr_gamma={gamma}: must be positive (5 is the paper's choice), or None for no weighting")
+    snr = compute_snr(scheduler, steps).clamp(min=1e-8)
+    clipped = snr.clamp(max=gamma)
+    weights = {"sample": clipped, "epsilon": clipped / snr, "v_prediction": clipped / (snr + 1)}
+    if prediction_type not in weights:
+        raise ValueError(f"prediction_type={prediction_type!r}: expected one of {sorted(weights)}")
+    return weights[prediction_type]
+
+
 def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, generator, steps=None):
     """Noise the unknown frames, predict, and return the mean squared error over those frames.
 
@@ -108,6 +126,8 @@ def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, gener
     if target is None:
         target = scheduler.get_velocity(video, noise, steps)
     err = (pred - target).pow(2).mean(dim=(2, 3, 4))
+    if cfg.snr_gamma is not None:
+        err = err * min_snr_weights(scheduler, steps, cfg.prediction_type, cfg.snr_gamma)[:, None]
     return (err * (1 - mask)).sum() / (1 - mask).sum()
 
 
@@ -271,7 +291,7 @@ def main(argv=None):
                             default=field.default)
         else:
             kind = float if field.name in ("lr", "fps", "cond_dropout", "max_minutes", "ema_decay",
-                                           "high_noise_bias") else (
+                                           "high_noise_bias", "snr_gamma") else (
                 int if isinstance(field.default, int) else str)
             ap.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
     args = vars(ap.parse_args(argv))
