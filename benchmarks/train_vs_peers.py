@@ -4,7 +4,8 @@ Each candidate is used as the denoiser inside vidlab.train's loop (same clips, n
 named otherwise, timesteps tilted to high noise, EMA, DDIM sampling), trained for ``--minutes`` of wall clock,
 then measured on held-out clips (world seeds 0..N-1) with the probes, beside the physics-free baselines. The
 cosine learning-rate schedule is fitted to the budget: one timed training step sets how many steps the
-schedule spans, so every candidate ends its schedule when its time runs out. Also printed: parameters, steps
+schedule spans (approximate: the loop's optimizer and EMA are not in that step, so compare steps done with
+planned steps). Also printed: parameters, steps
 done, seconds per step, FLOPs per step (torch.utils.flop_counter) and the fraction of this CPU's measured fp32
 matmul peak.
 
