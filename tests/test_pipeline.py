@@ -11,7 +11,7 @@ import pytest
 import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
 
-from vidlab import world
+from vidlab import env, world
 from vidlab.model import VideoDenoiser
 from vidlab.pipeline import SHIPPED, continue_clips, load_pretrained
 from vidlab.train import (
@@ -19,7 +19,6 @@ from vidlab.train import (
     build,
     loss_on_batch,
     make_batch,
-    matmul_peak,
     step_flops,
     train,
     training_scheduler,
@@ -194,7 +193,7 @@ def test_a_foreign_denoiser_trains_in_the_same_loop_and_flops_are_counted(tmp_pa
         train(TrainConfig(steps=1, text=True, **TINY), tmp_path / "other", denoiser=net)
     flops = step_flops(net, TrainConfig(**TINY))
     assert flops > 0 and all(p.grad is None for p in net.parameters())
-    assert matmul_peak(size=256, repeats=2) > 1e8  # FLOP/s: any CPU does more than 0.1 GFLOP/s
+    assert env.matmul_peak("cpu", size=256, repeats=2) > 1e8  # FLOP/s: any CPU does more than 0.1 GFLOP/s
 
 
 @pytest.mark.parametrize("prediction_type", ["sample", "epsilon", "v_prediction"])

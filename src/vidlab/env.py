@@ -1,19 +1,27 @@
-"""The environment a notebook runs in: library versions, the device, fast mode, the machine.
+"""The environment a notebook runs in: library versions, the device and its precision, fast mode, the machine.
 
 Every notebook's setup cell calls :func:`report`, which prints what is installed and picks the device
-(cuda, then mps, then cpu). ``VIDLAB_FAST=1`` switches every notebook to a small workload (:func:`fast_mode`).
+(cuda, then mps, then cpu). Every vidlab entry point that computes takes an optional ``device`` and falls
+back on that same choice (:func:`resolve_device`). :func:`precision` decides, in this one place, which
+number format training uses on the device. ``VIDLAB_FAST=1`` switches every notebook to a small workload.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import sys
+import time
 from importlib import metadata
 
 LIBRARIES = ("vidlab", "numpy", "scipy", "scikit-image", "pymunk", "matplotlib", "torch", "diffusers",
              "accelerate", "ipywidgets")
 COLAB_GPU_HINT = "in Colab: Runtime > Change runtime type > T4 GPU, then run all cells again"
+PRECISIONS = ("fp32", "bf16", "fp16")
+# Faster precisions measured to keep the tiny model's quality bar, by device type: {type: (precision, evidence)}.
+# None yet: nothing below fp32 has been trained and scored against the bar, so fp32 is used everywhere.
+KEEPS_THE_BAR: dict = {}
 
 
 def fast_mode() -> bool:
@@ -50,26 +58,163 @@ def pick_device() -> str:
     return "cpu"
 
 
-def machine() -> dict:
-    """What an experiment ran on, to store beside its results."""
-    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "device": pick_device(), "fast_mode": fast_mode()}
-    if info["device"] == "cuda":
-        import torch
+def resolve_device(device=None):
+    """``device`` as a torch.device; None means :func:`pick_device`'s choice. A missing GPU is named plainly."""
+    import torch
 
-        info["gpu"] = torch.cuda.get_device_name(0)
+    device = torch.device(device if device is not None else pick_device())
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r}: this machine has no usable CUDA GPU ({COLAB_GPU_HINT}); "
+                         "use device='cpu' or device=None")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device={str(device)!r}: Apple's mps backend is not available here; use device='cpu'")
+    return device
+
+
+def cuda_capability(device=None) -> tuple | None:
+    """(major, minor) compute capability of a CUDA device, e.g. (7, 5) for a T4; None off CUDA."""
+    import torch
+
+    device = torch.device(device if device is not None else pick_device())
+    if device.type != "cuda":
+        return None
+    return torch.cuda.get_device_capability(device)
+
+
+def native_formats(device=None) -> tuple:
+    """Number formats the hardware computes natively (not emulated), fastest last.
+
+    Decided by compute capability on CUDA: fp16 tensor cores from 7.0 (V100, T4), bf16 from 8.0 (A100,
+    RTX 30xx, H100). ``torch.cuda.is_bf16_supported()`` is not used: it says True on a T4 through emulation.
+    """
+    import torch
+
+    device = torch.device(device if device is not None else pick_device())
+    if device.type == "cuda":
+        major, _ = cuda_capability(device)
+        return ("fp32",) + (("fp16",) if major >= 7 else ()) + (("bf16",) if major >= 8 else ())
+    if device.type == "mps":
+        return ("fp32", "fp16")
+    return ("fp32",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Precision:
+    """The number format training uses: ``name`` (fp32, bf16, fp16), Accelerate's word for it, and why."""
+
+    name: str
+    reason: str
+
+    @property
+    def accelerate(self) -> str:
+        """The ``mixed_precision`` argument of ``accelerate.Accelerator``."""
+        return "no" if self.name == "fp32" else self.name
+
+
+def precision(device=None) -> Precision:
+    """The precision to train in on ``device``: fp32 unless a faster one was measured to keep the quality bar.
+
+    ``VIDLAB_PRECISION`` (fp32, bf16, fp16) overrides the choice, to measure a precision; asking for one that
+    the hardware lacks natively (bf16 on a T4) raises a ValueError that says so.
+    """
+    import torch
+
+    device = torch.device(device if device is not None else pick_device())
+    native = native_formats(device)
+    asked = os.environ.get("VIDLAB_PRECISION", "").strip().lower()
+    if asked:
+        if asked not in PRECISIONS:
+            raise ValueError(f"VIDLAB_PRECISION={asked!r}: expected one of {PRECISIONS}")
+        if asked not in native:
+            raise ValueError(f"VIDLAB_PRECISION={asked}: {device.type} here computes natively only in "
+                             f"{', '.join(native)}; unset VIDLAB_PRECISION or pick one of those")
+        return Precision(asked, "asked for by VIDLAB_PRECISION")
+    if device.type in KEEPS_THE_BAR and KEEPS_THE_BAR[device.type][0] in native:
+        name, evidence = KEEPS_THE_BAR[device.type]
+        return Precision(name, evidence)
+    faster = [f for f in native if f != "fp32"]
+    why = (f"{' and '.join(faster)} native here, but not yet measured to keep the quality bar" if faster
+           else "no faster format is native here")
+    return Precision("fp32", why)
+
+
+def describe_device(device=None) -> dict:
+    """What a record should say about the device: its type, GPU model and compute capability, precision."""
+    import torch
+
+    device = torch.device(device if device is not None else pick_device())
+    info = {"device": device.type}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["compute_capability"] = ".".join(map(str, cuda_capability(device)))
+    elif device.type == "cpu":
+        info["torch_threads"] = torch.get_num_threads()
+    info["precision"] = precision(device).name
     return info
 
 
+def device_label(device=None) -> str:
+    """One line for tables and notes, e.g. "cuda (Tesla T4, fp32)" or "cpu (2 threads, fp32)"."""
+    d = describe_device(device)
+    where = d.get("gpu") or (f"{d['torch_threads']} threads" if "torch_threads" in d else d["device"])
+    return f"{d['device']} ({where}, {d['precision']})"
+
+
+def machine(device=None) -> dict:
+    """What an experiment ran on, to store beside its results: platform, CPU count, device, GPU, precision."""
+    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "fast_mode": fast_mode()}
+    try:
+        info.update(describe_device(device))
+    except ImportError:  # no torch: a CPU
+        info["device"] = "cpu"
+    return info
+
+
+def synchronize(device) -> None:
+    """Wait for queued GPU work on ``device`` (timings are wrong without it); nothing on a CPU."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def matmul_peak(device=None, size: int = 2048, repeats: int = 5) -> float:
+    """Measured fp32 matmul rate of ``device`` in FLOP/s: best of ``repeats`` products of two size x size matrices.
+
+    A training rate is only compared with the peak of the device that trained.
+    """
+    import torch
+
+    device = resolve_device(device)
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    a @ b  # warm up
+    best = float("inf")
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        a @ b
+        synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
 def report() -> str:
-    """Print library versions, the device, fast mode and whether this is Colab; return the device."""
+    """Print library versions, the device and its precision, fast mode and whether this is Colab; return the device."""
     device = pick_device()
     vers = versions()
     width = max(map(len, vers))
     for name, version in vers.items():
         print(f"{name:<{width}}  {version or 'not installed'}")
     where = "Google Colab" if in_colab() else platform.system()
-    print(f"{'device':<{width}}  {device} ({where}, {os.cpu_count()} CPU cores)")
+    gpu = describe_device(device).get("gpu") if versions(["torch"])["torch"] else None
+    print(f"{'device':<{width}}  {device}{f' ({gpu})' if gpu else ''} ({where}, {os.cpu_count()} CPU cores)")
+    if versions(["torch"])["torch"]:
+        chosen = precision(device)
+        print(f"{'precision':<{width}}  {chosen.name} ({chosen.reason})")
     print(f"{'fast mode':<{width}}  {'on (VIDLAB_FAST=1): small workloads' if fast_mode() else 'off'}")
     return device
 

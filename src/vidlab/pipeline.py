@@ -18,7 +18,9 @@ import numpy as np
 import torch
 from diffusers import DDIMScheduler, DiffusionPipeline
 from diffusers.utils import BaseOutput
+from diffusers.utils.torch_utils import randn_tensor
 
+from vidlab import env
 from vidlab.model import TinyTextEncoder, VideoDenoiser
 
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"
@@ -88,13 +90,13 @@ class VidlabPipeline(DiffusionPipeline):
         cfg = self.training_config
         window, k = cfg.get("num_frames", known.shape[1] + 12), known.shape[1]
         total = num_frames or window
-        device = self._execution_device
+        device, dtype = self._execution_device, next(self.denoiser.parameters()).dtype
         text = uncond = None
         if prompt is not None:
             prompts = [prompt] * len(known) if isinstance(prompt, str) else list(prompt)
             text = self.text_encoder(prompts).to(device)
             uncond = self.text_encoder([None] * len(known)).to(device)
-        clip = known.to(device)
+        clip = known.to(device=device, dtype=dtype)
         while clip.shape[1] < total:  # autoregressive windows of the trained length
             new = self._window(clip[:, -k:], window, num_inference_steps, guidance_scale, text, uncond, generator,
                                callback_on_step_end, callback_on_step_end_tensor_inputs, progress)
@@ -105,12 +107,14 @@ class VidlabPipeline(DiffusionPipeline):
 
     def _window(self, known, window, steps, guidance, text, uncond, generator, callback, callback_inputs, progress):
         b, k, c, h, w = known.shape
-        context = torch.zeros(b, window, c, h, w, device=known.device)
+        context = torch.zeros(b, window, c, h, w, device=known.device, dtype=known.dtype)
         context[:, :k] = known
-        mask = torch.zeros(b, window, device=known.device)
+        mask = torch.zeros(b, window, device=known.device, dtype=known.dtype)
         mask[:, :k] = 1
-        latents = torch.randn(context.shape, generator=generator, device="cpu").to(known.device)
-        self.scheduler.set_timesteps(steps, device=known.device)
+        # drawn where the generator lives (the CPU by default), then moved: one seed, one clip, on any device
+        latents = randn_tensor(context.shape, generator=generator, device=known.device, dtype=known.dtype)
+        # timesteps stay on the CPU: the scheduler indexes its CPU tables with them, the denoiser moves them
+        self.scheduler.set_timesteps(steps)
         timesteps = self.scheduler.timesteps
         latents = latents * self.scheduler.init_noise_sigma
         bar = self.progress_bar(total=len(timesteps)) if progress else None
@@ -144,7 +148,8 @@ def continue_clips(pipe: VidlabPipeline, clips, num_inference_steps: int = 25, b
                    seed: int = 0) -> list:
     """Generate the continuation of each world clip from its first k frames; uint8 videos, context included.
 
-    Batch i is seeded with ``seed + i``, so the same call gives the same videos.
+    Runs on the pipeline's device (:func:`load_pretrained` and ``train`` put it on env's choice). Batch i is
+    seeded with a CPU generator at ``seed + i``, so the same call gives the same videos.
     """
     k = pipe.training_config["context_frames"]
     videos = []
@@ -158,10 +163,12 @@ def continue_clips(pipe: VidlabPipeline, clips, num_inference_steps: int = 25, b
 
 
 def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
-    """Load a trained tiny video model; ``path=None`` loads the checkpoint shipped with vidlab.
+    """Load a trained tiny video model onto ``device``; ``path=None`` loads the checkpoint shipped with vidlab.
 
-    Raises a ValueError naming the folder when it is missing or not a vidlab checkpoint.
+    ``device=None`` means env's choice: cuda, then mps, then cpu. Raises a ValueError naming the folder when it
+    is missing or not a vidlab checkpoint, and one naming the device when it is not on this machine.
     """
+    device = env.resolve_device(device)
     folder = Path(path) if path is not None else SHIPPED
     if not (folder / "model_index.json").is_file():
         hint = ("no checkpoint is shipped with this version of vidlab yet; train one with "
@@ -173,4 +180,4 @@ def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise ValueError(f"checkpoint folder {str(folder)!r} could not be loaded ({type(err).__name__}: {err}); "
                          "it may be corrupt: save it again with pipe.save_pretrained(...)") from None
-    return pipe.to(device) if device else pipe
+    return pipe.to(device)

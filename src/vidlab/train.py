@@ -1,10 +1,15 @@
 """Train the tiny video model with HF Accelerate: the same script on a CPU, one GPU, or many (``accelerate launch``).
 
     python -m vidlab.train --output runs/tiny --steps 2000 --max-minutes 10
+    accelerate launch --multi_gpu --num_processes 2 -m vidlab.train --output runs/tiny2 ...   # two GPUs
+    torchrun --standalone --nproc_per_node 2 -m vidlab.train --output runs/tiny2 ...          # two CPU processes
 
-Every step's clips and noise are seeded by the step number, so an interrupted run resumes from its last
-checkpoint (``--output`` again) and ends exactly where an uninterrupted run would. Training clips use seeds
-from 10,000,000 up, so world seeds below that are held out for evaluation.
+Every step's clips and noise are seeded by the step number and the process index, so an interrupted run
+resumes from its last checkpoint (``--output`` again) and ends exactly where an uninterrupted run would, on
+any device and with any number of processes. Each process draws its own clips: the global batch is
+``batch_size`` times the number of processes, and the learning rate follows it (``lr_scaling``). Only the
+main process writes logs, records, snapshots and the pipeline. Training clips use seeds from 10,000,000 up,
+so world seeds below that are held out for evaluation.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import argparse
 import copy
 import dataclasses
 import json
+import os
 import shutil
 import sys
 import time
@@ -24,6 +30,7 @@ from accelerate import Accelerator
 from diffusers import DDIMScheduler, DDPMScheduler
 from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
 from diffusers.training_utils import EMAModel, compute_snr
+from diffusers.utils.torch_utils import randn_tensor
 
 from vidlab import env, world
 from vidlab.model import TinyTextEncoder, VideoDenoiser
@@ -40,10 +47,11 @@ class TrainConfig:
     num_frames: int = 16
     context_frames: int = 4
     fps: float = 10.0
-    batch_size: int = 16
+    batch_size: int = 16  # per process: the global batch is batch_size x the number of processes
     steps: int = 7000
     max_minutes: float | None = None  # stop early (and save) after this much training time
-    lr: float = 1e-3
+    lr: float = 1e-3  # for one process; scaled by lr_scaling when several processes share a step
+    lr_scaling: str = "sqrt"  # lr x sqrt(processes) (Adam's rule, Malladi et al. 2022), "linear" or "none"
     lr_schedule: str = "cosine"  # warm up, then decay to zero at ``steps``; or "constant" (diffusers.optimization)
     warmup_steps: int = 50
     channels: int = 32
@@ -61,16 +69,38 @@ class TrainConfig:
     seed: int = 0
 
 
-def make_batch(cfg: TrainConfig, step: int):
-    """Clips for one step, seeded by the step number: video [B, T, 3, H, W] in [-1, 1] and their captions."""
+def _draw(cfg: TrainConfig, step: int, process_index: int = 0, num_processes: int = 1) -> int:
+    """The number that seeds one process's clips and noise at ``step``: distinct for every (step, process)."""
+    return (cfg.seed * 1_000_003 + step) * num_processes + process_index
+
+
+def make_batch(cfg: TrainConfig, step: int, process_index: int = 0, num_processes: int = 1, device=None):
+    """Clips for one step of one process: video [B, T, 3, H, W] in [-1, 1] on ``device``, and their captions.
+
+    Seeded by the step and the process index, so each process draws its own clips; with one process the
+    seeds are those of every earlier vidlab version.
+    """
     clips = []
     for i in range(cfg.batch_size):
-        seed = TRAIN_SEED_BASE + (cfg.seed * 1_000_003 + step) * cfg.batch_size + i
+        seed = TRAIN_SEED_BASE + _draw(cfg, step, process_index, num_processes) * cfg.batch_size + i
         scenario = cfg.scenarios[seed % len(cfg.scenarios)]
         clips.append(world.simulate(scenario, seed, size=cfg.size, num_frames=cfg.num_frames, fps=cfg.fps,
                                     **world.SPLITS[cfg.split]))
     video = torch.from_numpy(np.stack([c.video for c in clips])).permute(0, 1, 4, 2, 3).float() / 127.5 - 1
-    return video, [c.caption for c in clips]
+    return video.to(device or "cpu"), [c.caption for c in clips]
+
+
+def step_generator(cfg: TrainConfig, step: int, process_index: int = 0, num_processes: int = 1):
+    """The CPU generator of one step's noise and timesteps: the same draws whatever device trains."""
+    return torch.Generator().manual_seed(_draw(cfg, step, process_index, num_processes))
+
+
+def scaled_lr(cfg: TrainConfig, num_processes: int) -> float:
+    """The learning rate for ``num_processes`` processes, each with a batch of ``cfg.batch_size``."""
+    factor = {"none": 1.0, "sqrt": num_processes ** 0.5, "linear": float(num_processes)}.get(cfg.lr_scaling)
+    if factor is None:
+        raise ValueError(f"lr_scaling={cfg.lr_scaling!r}: expected 'sqrt', 'linear' or 'none'")
+    return cfg.lr * factor
 
 
 def training_scheduler(cfg: TrainConfig) -> DDPMScheduler:
@@ -105,22 +135,26 @@ def min_snr_weights(scheduler, steps: torch.Tensor, prediction_type: str, gamma:
 def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, generator, steps=None):
     """Noise the unknown frames, predict, and return the mean squared error over those frames.
 
-    ``steps`` [B]: the noise level (timestep) of each clip; random when None, as in training.
+    ``steps`` [B]: the noise level (timestep) of each clip; random when None, as in training. Every tensor is
+    made on ``video``'s device; random draws come from ``generator`` (a CPU generator gives the same draws
+    on every device).
     """
     b, t = video.shape[:2]
-    noise = torch.randn(video.shape, generator=generator)
+    device = video.device
+    noise = randn_tensor(video.shape, generator=generator, device=device, dtype=video.dtype)
     if steps is None:  # uniform, or tilted towards high noise, where the ball's path is decided
-        u = torch.rand(b, generator=generator) ** (1 / cfg.high_noise_bias)
+        u = torch.rand(b, generator=generator, device=generator.device) ** (1 / cfg.high_noise_bias)
         steps = (u * scheduler.config.num_train_timesteps).long().clamp(max=scheduler.config.num_train_timesteps - 1)
+    steps = steps.to(device)
     noisy = scheduler.add_noise(video, noise, steps)
-    mask = torch.zeros(b, t)
+    mask = torch.zeros(b, t, device=device)
     mask[:, :cfg.context_frames] = 1
     context = video * mask[:, :, None, None, None]
     noisy = torch.where(mask[:, :, None, None, None] > 0, video, noisy)
     emb = None
     if text_encoder is not None:
-        drop = torch.rand(b, generator=generator) < cfg.cond_dropout
-        emb = text_encoder(captions, drop=drop)
+        drop = torch.rand(b, generator=generator, device=generator.device) < cfg.cond_dropout
+        emb = text_encoder(captions, drop=drop.to(device))
     pred = denoiser(noisy, steps, context, mask, emb)
     target = {"epsilon": noise, "sample": video}.get(cfg.prediction_type)
     if target is None:
@@ -132,10 +166,13 @@ def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, gener
 
 
 def step_flops(denoiser, cfg: TrainConfig) -> int:
-    """Floating-point operations of one training step (forward and backward), by torch.utils.flop_counter."""
+    """Floating-point operations of one training step (forward and backward), by torch.utils.flop_counter.
+
+    The batch is made on the device of ``denoiser``'s weights.
+    """
     from torch.utils.flop_counter import FlopCounterMode
 
-    video, captions = make_batch(cfg, 0)
+    video, captions = make_batch(cfg, 0, device=next(denoiser.parameters()).device)
     with FlopCounterMode(display=False) as counter:
         loss = loss_on_batch(denoiser, None, training_scheduler(cfg), cfg, video, captions,
                              torch.Generator().manual_seed(0))
@@ -144,51 +181,33 @@ def step_flops(denoiser, cfg: TrainConfig) -> int:
     return counter.get_total_flops()
 
 
-def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
-    """This CPU's measured fp32 matmul rate in FLOP/s (best of ``repeats`` products of two size x size matrices)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b  # warm up
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * size**3 / best
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def _latest_checkpoint(output: Path):
     found = sorted((output / "checkpoints").glob("step_*"))
     return found[-1] if found else None
 
 
-def train(cfg: TrainConfig, output, on_step=None, denoiser=None) -> VidlabPipeline:
-    """Train (or resume) into ``output``; returns the pipeline, also saved to ``output/pipeline``.
+def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) -> VidlabPipeline | None:
+    """Train (or resume) into ``output``; returns the pipeline on the training device, saved to ``output/pipeline``.
 
-    ``on_step(step, loss)`` is called after every step (a notebook's live loss plot). ``denoiser``: train this
-    network instead of the :class:`VideoDenoiser` the config describes (benchmarks/train_vs_peers.py trains
-    other libraries' nets this way); it must take the same call, and its pipeline is returned but not saved.
+    ``device``: "cpu", "cuda", "mps", or None for :func:`vidlab.env.pick_device`'s choice (under ``accelerate
+    launch``, each process's own device). ``on_step(step, loss)`` is called after every step with this
+    process's loss (a notebook's live loss plot). ``denoiser``: train this network instead of the
+    :class:`VideoDenoiser` the config describes (benchmarks/train_vs_peers.py trains other libraries' nets this
+    way); it must take the same call, and its pipeline is returned but not saved. With several processes,
+    only the main one returns the pipeline; the others return None.
     """
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    saved = output / "config.json"
-    if saved.exists() and json.loads(saved.read_text()) != json.loads(json.dumps(dataclasses.asdict(cfg))):
-        raise ValueError(f"{output} holds a run with a different config: resume with the same settings "
-                         f"(see {saved}) or choose a new --output folder")
-    saved.write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
+    # 1. Accelerate on the chosen device and precision, and the run's folder
+    accelerator = _accelerator(output, device)
+    output = _prepare_output(cfg, output, accelerator.is_main_process)
+    run = _run_record(accelerator, cfg)
     torch.manual_seed(cfg.seed)
-    accelerator = Accelerator(project_dir=str(output))
+    # 2. the nets, the optimizer, the learning-rate schedule and the EMA weights, all on the device
     if denoiser is not None and cfg.text:
         raise ValueError("a denoiser passed in is trained without prompts: set text=False")
     denoiser, text_encoder = (denoiser, None) if denoiser is not None else build(cfg)
     params = list(denoiser.parameters()) + (list(text_encoder.parameters()) if text_encoder else [])
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
-    if cfg.lr_schedule not in ("constant", "cosine"):
-        raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected 'constant' or 'cosine'")
-    make_schedule = get_cosine_schedule_with_warmup if cfg.lr_schedule == "cosine" else (
-        lambda opt, warmup, total: get_constant_schedule_with_warmup(opt, warmup))
-    lr_schedule = make_schedule(optimizer, cfg.warmup_steps, cfg.steps)
+    optimizer = torch.optim.AdamW(params, lr=run["lr_used"], weight_decay=0.0)
+    lr_schedule = _lr_schedule(cfg, optimizer)
     denoiser, optimizer, lr_schedule = accelerator.prepare(denoiser, optimizer, lr_schedule)
     if text_encoder is not None:
         text_encoder = accelerator.prepare(text_encoder)
@@ -196,27 +215,18 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None) -> VidlabPipeli
     if ema is not None:
         accelerator.register_for_checkpointing(ema)
     scheduler = training_scheduler(cfg)
-    state_file = output / "state.json"
-    start, elapsed = 0, 0.0
-    latest = _latest_checkpoint(output)
-    if latest is not None:
-        accelerator.load_state(str(latest))
-        state = json.loads((latest / "vidlab_state.json").read_text())
-        start, elapsed = state["step"], state["seconds"]
-        print(f"resuming from {latest.name} (step {start}, {elapsed:.0f} s of training so far)")
-    log_file = output / "log.jsonl"
-    if log_file.exists():  # steps after the last checkpoint are trained again: drop their old lines
-        lines = [ln for ln in log_file.read_text().splitlines() if json.loads(ln)["step"] <= start]
-        log_file.write_text("".join(ln + "\n" for ln in lines))
-    log = open(log_file, "a")
+    # 3. resume from the last checkpoint, whatever device and number of processes wrote it
+    start, elapsed = _resume(accelerator, output, ema, optimizer, lr_schedule, run["lr_used"])
+    # 4. the loop: each process draws its own clips; the main process writes
+    log = _open_log(output / "log.jsonl", start) if accelerator.is_main_process else None
+    rank, world_size = accelerator.process_index, accelerator.num_processes
     began = time.perf_counter() - elapsed
     step = start
     while step < cfg.steps:
-        video, captions = make_batch(cfg, step)
-        generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        loss = loss_on_batch(denoiser, text_encoder, scheduler, cfg, video.to(accelerator.device), captions,
-                             generator)
-        accelerator.backward(loss)
+        video, captions = make_batch(cfg, step, rank, world_size, accelerator.device)
+        loss = loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions,
+                             step_generator(cfg, step, rank, world_size))
+        accelerator.backward(loss)  # gradients are averaged over the processes
         optimizer.step()
         lr_schedule.step()
         optimizer.zero_grad()
@@ -224,32 +234,135 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None) -> VidlabPipeli
             ema.step(params)
         step += 1
         seconds = time.perf_counter() - began
-        for minutes in cfg.snapshot_minutes:  # at the first step past each mark
-            if seconds >= 60 * minutes and not _snapshot_dir(output, minutes).exists():
-                _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, step, seconds,
-                        _snapshot_dir(output, minutes))
-        log.write(json.dumps({"step": step, "loss": loss.item(), "seconds": round(seconds, 2)}) + "\n")
-        log.flush()  # readable while training runs (live plots, other processes)
-        out_of_time = cfg.max_minutes is not None and seconds > 60 * cfg.max_minutes
+        losses, out_of_time = _agree(accelerator, loss, cfg.max_minutes is not None
+                                     and seconds > 60 * cfg.max_minutes)
+        if log is not None:
+            for minutes in cfg.snapshot_minutes:  # at the first step past each mark
+                if seconds >= 60 * minutes and not _snapshot_dir(output, minutes).exists():
+                    _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
+                            _snapshot_dir(output, minutes))
+            line = {"step": step, "loss": sum(losses) / len(losses), "seconds": round(seconds, 2)}
+            log.write(json.dumps(line if len(losses) == 1 else {**line, "process_losses": losses}) + "\n")
+            log.flush()  # readable while training runs (live plots, other processes)
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
             _checkpoint(accelerator, output, step, seconds)
         if on_step is not None:
             on_step(step, loss.item())
         if out_of_time:
             break
+    # 5. the record and the pipeline, by the main process
+    accelerator.wait_for_everyone()
+    if log is None:
+        return None
     log.close()
-    state_file.write_text(json.dumps({"step": step, "seconds": round(time.perf_counter() - began, 1),
-                                      "machine": env.machine()}, indent=1))
-    return _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, step,
-                   time.perf_counter() - began, output / "pipeline")
+    seconds = time.perf_counter() - began
+    _write_json(output / "state.json", {"step": step, "seconds": round(seconds, 1), **run})
+    return _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
+                   output / "pipeline")
+
+
+def _accelerator(output, device) -> Accelerator:
+    """Accelerate on ``device`` (None: env's choice, or the launcher's), training in env's precision."""
+    from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
+
+    chosen = env.resolve_device(device) if device is not None else None
+    # `accelerate launch --cpu` says so through ACCELERATE_USE_CPU, which PartialState alone does not read;
+    # without a GPU, processes started by torchrun must be told they share the CPU, or each runs alone
+    cpu = chosen.type == "cpu" if chosen is not None else (
+        parse_flag_from_env("ACCELERATE_USE_CPU") or env.pick_device() == "cpu")
+    state = PartialState(cpu=cpu)  # the process's device, known before the precision is chosen for it
+    if chosen is not None and state.device.type != chosen.type:
+        raise ValueError(f"device={str(chosen)!r}: Accelerate runs this process on {state.device}; "
+                         "leave device=None under accelerate launch")
+    return Accelerator(project_dir=str(output), cpu=cpu, mixed_precision=env.precision(state.device).accelerate,
+                       step_scheduler_with_optimizer=False)  # one schedule step per optimizer step
+
+
+def _prepare_output(cfg: TrainConfig, output, main: bool) -> Path:
+    """Create ``output`` and store the config; refuse to resume a run that had other settings."""
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    saved, config = output / "config.json", json.loads(json.dumps(dataclasses.asdict(cfg)))
+    if saved.exists() and json.loads(saved.read_text()) != config:
+        raise ValueError(f"{output} holds a run with a different config: resume with the same settings "
+                         f"(see {saved}) or choose a new --output folder")
+    if main:
+        _write_json(saved, config)
+    return output
+
+
+def _run_record(accelerator, cfg: TrainConfig) -> dict:
+    """What this run adds to its config: processes, global batch, learning rate used, and the machine."""
+    n = accelerator.num_processes
+    return {"num_processes": n, "global_batch": cfg.batch_size * n, "lr_used": scaled_lr(cfg, n),
+            "machine": env.machine(accelerator.device)}
+
+
+def _lr_schedule(cfg: TrainConfig, optimizer):
+    if cfg.lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected 'constant' or 'cosine'")
+    if cfg.lr_schedule == "cosine":
+        return get_cosine_schedule_with_warmup(optimizer, cfg.warmup_steps, cfg.steps)
+    return get_constant_schedule_with_warmup(optimizer, cfg.warmup_steps)
+
+
+def _resume(accelerator, output: Path, ema, optimizer, lr_schedule, lr: float) -> tuple:
+    """Load the last checkpoint, if any, onto this run's device; return (step, seconds trained so far)."""
+    latest = _latest_checkpoint(output)
+    if latest is None:
+        return 0, 0.0
+    accelerator.load_state(str(latest))
+    if ema is not None:
+        ema.to(device=accelerator.device)  # Accelerate restores registered objects on the CPU
+    _rebase_lr(optimizer, lr_schedule, lr)
+    state = json.loads((latest / "vidlab_state.json").read_text())
+    if accelerator.is_main_process:
+        print(f"resuming from {latest.name} (step {state['step']}, {state['seconds']:.0f} s of training so far)")
+    return state["step"], state["seconds"]
+
+
+def _rebase_lr(optimizer, lr_schedule, lr: float) -> None:
+    """Put this run's base learning rate (it follows the number of processes) under a restored schedule."""
+    schedule = getattr(lr_schedule, "scheduler", lr_schedule)
+    for group, old in zip(optimizer.param_groups, schedule.base_lrs, strict=True):
+        if old != lr:
+            group["lr"] *= lr / old
+        group["initial_lr"] = lr
+    schedule.base_lrs = [lr] * len(schedule.base_lrs)
+    schedule._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+
+def _open_log(log_file: Path, start: int):
+    """The loss log, opened for appending; steps after the last checkpoint are trained again, so their lines go."""
+    if log_file.exists():
+        lines = [ln for ln in log_file.read_text().splitlines() if json.loads(ln)["step"] <= start]
+        log_file.write_text("".join(ln + "\n" for ln in lines))
+    return open(log_file, "a")
+
+
+def _agree(accelerator, loss, over_time: bool) -> tuple:
+    """Every process's loss, and whether any process's clock ran out (then all stop at this step)."""
+    if accelerator.num_processes == 1:
+        return [loss.item()], over_time
+    both = accelerator.gather(torch.tensor([[loss.item(), float(over_time)]], device=accelerator.device))
+    return both[:, 0].tolist(), bool(both[:, 1].max().item() > 0)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write whole or not at all, so another process never reads half a file."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
 
 
 def _snapshot_dir(output: Path, minutes: float) -> Path:
     return output / "snapshots" / f"minutes_{minutes:g}"
 
 
-def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, step, seconds, folder) -> VidlabPipeline:
-    """Save a pipeline (with the EMA weights, if any) to ``folder`` and return a copy of it."""
+def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
+            folder) -> VidlabPipeline:
+    """Save a pipeline (with the EMA weights, if any) to ``folder``; return a copy of it on the training device."""
     if ema is not None:
         ema.store(params)
         ema.copy_to(params)
@@ -262,26 +375,32 @@ def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, st
                           text_encoder=accelerator.unwrap_model(text_encoder) if text_encoder else None,
                           training_config={**dataclasses.asdict(cfg), "steps_done": step,
                                            "training_seconds": round(seconds, 1),
-                                           "split_params": {k: str(v) for k, v in world.SPLITS[cfg.split].items()}})
+                                           "split_params": {k: str(v) for k, v in world.SPLITS[cfg.split].items()},
+                                           **run})
     if not foreign:
         pipe.save_pretrained(folder, safe_serialization=True)
-        pipe = VidlabPipeline.from_pretrained(folder, use_safetensors=True)  # a copy, so training can go on
+        # a copy, so training can go on; the foreign net's copy is already on the device
+        pipe = VidlabPipeline.from_pretrained(folder, use_safetensors=True).to(accelerator.device)
     if ema is not None:
         ema.restore(params)
     return pipe
 
 
 def _checkpoint(accelerator, output: Path, step: int, seconds: float, keep: int = 2):
+    """Every process saves its part (the main one the weights and optimizer, each its random state)."""
     folder = output / "checkpoints" / f"step_{step:07d}"
     accelerator.save_state(str(folder), safe_serialization=True)
-    (folder / "vidlab_state.json").write_text(json.dumps({"step": step, "seconds": round(seconds, 2)}))
-    for old in sorted((output / "checkpoints").glob("step_*"))[:-keep]:
-        shutil.rmtree(old)
+    if accelerator.is_main_process:
+        _write_json(folder / "vidlab_state.json", {"step": step, "seconds": round(seconds, 2)})
+        for old in sorted((output / "checkpoints").glob("step_*"))[:-keep]:
+            shutil.rmtree(old)
+    accelerator.wait_for_everyone()
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Train the tiny video model (resumes from --output if present).")
     ap.add_argument("--output", required=True)
+    ap.add_argument("--device", default=None, help="cpu, cuda or mps; default: cuda, then mps, then cpu")
     for field in dataclasses.fields(TrainConfig):
         if field.name in ("scenarios", "mults", "snapshot_minutes"):
             kind = str if field.name == "scenarios" else (int if field.name == "mults" else float)
@@ -295,12 +414,16 @@ def main(argv=None):
                 int if isinstance(field.default, int) else str)
             ap.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
     args = vars(ap.parse_args(argv))
-    output = args.pop("output")
+    output, device = args.pop("output"), args.pop("device")
     Path(output).mkdir(parents=True, exist_ok=True)
-    (Path(output) / "command.txt").write_text(" ".join(["python -m vidlab.train", *(argv or sys.argv[1:])]) + "\n")
+    if int(os.environ.get("RANK", "0")) == 0:  # the main process of torchrun or accelerate launch, or the only one
+        processes = int(os.environ.get("WORLD_SIZE", "1"))
+        launched = f"  # in each of {processes} processes (torchrun or accelerate launch)" if processes > 1 else ""
+        command = " ".join(["python -m vidlab.train", *(argv or sys.argv[1:])])
+        (Path(output) / "command.txt").write_text(command + launched + "\n")
     for name in ("scenarios", "mults", "snapshot_minutes"):
         args[name] = tuple(args[name])
-    train(TrainConfig(**args), output)
+    train(TrainConfig(**args), output, device=device)
 
 
 if __name__ == "__main__":
