@@ -2,7 +2,9 @@
 
 Held-out clips use world seeds 0..N-1 (training uses seeds from 10,000,000 up). For each clip the model sees
 the first k frames and generates the rest; vidlab.probes measures every generated frame. Sampling time per
-clip is measured at each of ``--steps`` (the metrics use the first).
+clip is measured at each of ``--steps`` (the metrics use the first), on ``--device`` (default cuda, then mps,
+then cpu). The training rate is compared with the matmul peak of the device that trained, measured here
+only when this machine has that device.
 
     python benchmarks/tiny_model_quality.py --pipeline runs/tiny/pipeline [--clips 256] [--steps 25 10 50]
 """
@@ -18,21 +20,34 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
-from vidlab import check, world  # noqa: E402
+from vidlab import check, env, world  # noqa: E402
 from vidlab.model import VideoDenoiser  # noqa: E402
 from vidlab.pipeline import continue_clips, load_pretrained  # noqa: E402
-from vidlab.train import TrainConfig, matmul_peak, step_flops  # noqa: E402
+from vidlab.train import TrainConfig, step_flops  # noqa: E402
 
 BAR = {"correct_count": (">=", 0.98), "centre_error_px": ("<=", 1.0), "gravity_rel_error": ("<=", 0.10),
        "radius_cv": ("<=", 0.05)}
 
 
+def bar_checks(metrics: dict) -> dict:
+    """For each metric of the bar, whether ``metrics`` (from check.video_metrics) meets it."""
+    return {key: bool(metrics[key] >= v if op == ">=" else metrics[key] <= v) for key, (op, v) in BAR.items()}
+
+
 def measure(pipe, clips, steps, batch) -> tuple:
     """Metrics of the model's continuations and the seconds per clip it took to sample them."""
     start = time.perf_counter()
-    generated = continue_clips(pipe, clips, steps, batch)
+    generated = continue_clips(pipe, clips, steps, batch)  # returns numpy, so the device has finished
     per_clip = (time.perf_counter() - start) / len(clips)
     return check.video_metrics(generated, clips, pipe.training_config["context_frames"]), per_clip
+
+
+def training_device(pipeline_folder, cfg: dict) -> dict:
+    """The device that trained the model: from its config, or from the shipped checkpoint's training.json."""
+    if "machine" in cfg:
+        return cfg["machine"]
+    record = Path(pipeline_folder) / "training.json"
+    return json.loads(record.read_text())["machine"] if record.exists() else {}
 
 
 def main():
@@ -42,8 +57,10 @@ def main():
     ap.add_argument("--steps", type=int, nargs="+", default=[25], help="sampling steps; metrics use the first")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--out", help="also write the results to this JSON file")
+    ap.add_argument("--device", help="cpu, cuda or mps; default: cuda, then mps, then cpu")
     args = ap.parse_args()
-    pipe = load_pretrained(args.pipeline)
+    device = env.resolve_device(args.device)
+    pipe = load_pretrained(args.pipeline, device=device)
     cfg = pipe.training_config
     k = cfg["context_frames"]
     clips = [world.simulate(cfg["scenarios"][s % len(cfg["scenarios"])], s, size=cfg["size"],
@@ -57,7 +74,7 @@ def main():
     rows["constant velocity"] = check.video_metrics([check.constant_velocity(c, k) for c in clips], clips, k)
     print(f"{len(clips)} held-out clips; {cfg.get('steps_done')} training steps in "
           f"{cfg.get('training_seconds', 0) / 60:.1f} min; torch threads: {torch.get_num_threads()}")
-    print("sampling time per clip (batch of", args.batch, "):",
+    print(f"sampling on {env.device_label(device)}; time per clip (batch of {args.batch}):",
           ", ".join(f"{s} steps {t:.3f} s" for s, t in timing.items()))
     print(f"{'':<20} {'right count':>11} {'centre px':>9} {'gravity err':>11} {'radius CV':>9}")
     for name, m in rows.items():
@@ -65,7 +82,7 @@ def main():
             print(f"{name:<20} {m['correct_count']:11.3f} {m['centre_error_px']:9.2f} "
                   f"{m['gravity_rel_error']:11.3f} {m['radius_cv']:9.3f}")
     model = rows["model"]
-    ok = {key: (model[key] >= v if op == ">=" else model[key] <= v) for key, (op, v) in BAR.items()}
+    ok = bar_checks(model)
     base = [rows["copy last frame"], rows["constant velocity"]]
     # The baselines redraw the true ball, so their count and radius are right by construction: the
     # comparison that means something is on motion (centre error and gravity).
@@ -73,12 +90,18 @@ def main():
                                           for b in base)
     print("meets the bar:", json.dumps(ok))
     fields = {k: v for k, v in cfg.items() if k in TrainConfig.__dataclass_fields__}
-    flops = step_flops(VideoDenoiser.from_config(pipe.denoiser.config), TrainConfig(**fields))
-    peak = matmul_peak()
+    flops = step_flops(VideoDenoiser.from_config(pipe.denoiser.config), TrainConfig(**fields))  # counted on the CPU
     rate = flops * cfg["steps_done"] / cfg["training_seconds"] if cfg.get("training_seconds") else float("nan")
-    print(f"training: {flops / 1e9:.1f} GFLOP per step, {rate / 1e9:.1f} GFLOP/s = {rate / peak:.0%} of this CPU's "
-          f"fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s on {torch.get_num_threads()} threads, measured now)")
+    trained_on = training_device(args.pipeline, cfg)
+    here = env.describe_device(device)
+    same = trained_on.get("device") == here["device"] and trained_on.get("gpu") == here.get("gpu")
+    peak = env.matmul_peak(device) if same else float("nan")
+    where = trained_on.get("gpu") or trained_on.get("device", "an unrecorded device")
+    print(f"training on {where}: {flops / 1e9:.1f} GFLOP per step, {rate / 1e9:.1f} GFLOP/s"
+          + (f" = {rate / peak:.0%} of that device's fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s, measured now)"
+             if same else f"; not compared with a peak: this run is on {env.device_label(device)}"))
     results = {"pipeline": args.pipeline, "clips": args.clips, "sampling_seconds_per_clip": timing,
+               "sampling_device": here, "training_device": trained_on,
                "rows": rows, "meets_bar": ok, "steps_done": cfg.get("steps_done"),
                "training_seconds": cfg.get("training_seconds"), "gflop_per_step": flops / 1e9,
                "training_gflops": rate / 1e9, "matmul_peak_gflops": peak / 1e9, "peak_fraction": rate / peak}

@@ -6,8 +6,8 @@ then measured on held-out clips (world seeds 0..N-1) with the probes, beside the
 cosine learning-rate schedule is fitted to the budget: one timed training step sets how many steps the
 schedule spans (approximate: the loop's optimizer and EMA are not in that step, so compare steps done with
 planned steps). Also printed: parameters, steps
-done, seconds per step, FLOPs per step (torch.utils.flop_counter) and the fraction of this CPU's measured fp32
-matmul peak.
+done, seconds per step, FLOPs per step (torch.utils.flop_counter) and the fraction of the training device's
+measured fp32 matmul peak (``--device``; default cuda, then mps, then cpu).
 
 Peers (benchmark-only, not in requirements.txt):
 - video-diffusion-pytorch's Unet3D: ``pip install --no-deps video-diffusion-pytorch einops einops-exts
@@ -36,7 +36,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
-from vidlab import check, world  # noqa: E402
+from vidlab import check, env, world  # noqa: E402
 from vidlab.model import denoiser_inputs  # noqa: E402
 from vidlab.pipeline import continue_clips  # noqa: E402
 from vidlab.train import (  # noqa: E402
@@ -44,7 +44,6 @@ from vidlab.train import (  # noqa: E402
     build,
     loss_on_batch,
     make_batch,
-    matmul_peak,
     step_flops,
     train,
     training_scheduler,
@@ -115,11 +114,13 @@ def diffusers_unet3d(channels: int, patch: int = 1):
 
 def seconds_per_step(denoiser: nn.Module, cfg: TrainConfig) -> float:
     """Wall-clock seconds of one training step's data, forward and backward (call after a warm-up step)."""
+    device = next(denoiser.parameters()).device
     start = time.perf_counter()
-    video, captions = make_batch(cfg, 0)
+    video, captions = make_batch(cfg, 0, device=device)
     loss_on_batch(denoiser, None, training_scheduler(cfg), cfg, video, captions, torch.Generator().manual_seed(0)
                   ).backward()
     denoiser.zero_grad(set_to_none=True)
+    env.synchronize(device)
     return time.perf_counter() - start
 
 
@@ -143,10 +144,12 @@ def main():
     ap.add_argument("--clips", type=int, default=64)
     ap.add_argument("--steps", type=int, default=25, help="sampling steps")
     ap.add_argument("--only", nargs="*", help="names (or parts of names) of candidates to run")
+    ap.add_argument("--device", help="cpu, cuda or mps; default: cuda, then mps, then cpu")
     args = ap.parse_args()
+    device = env.resolve_device(args.device)
     base = TrainConfig(max_minutes=args.minutes, checkpoint_every=10**6)
-    peak = matmul_peak()
-    print(f"fp32 matmul peak on {torch.get_num_threads()} threads: {peak / 1e9:.0f} GFLOP/s")
+    peak = env.matmul_peak(device)
+    print(f"device: {env.device_label(device)}; its fp32 matmul peak: {peak / 1e9:.0f} GFLOP/s")
     clips = [world.simulate("projectile", s, size=base.size, num_frames=base.num_frames, fps=base.fps)
              for s in range(args.clips)]
     k = base.context_frames
@@ -158,12 +161,12 @@ def main():
         cfg = dataclasses.replace(base, **overrides)
         torch.manual_seed(0)  # the same initial weights on every run
         net = make()
-        probe = net if net is not None else build(cfg)[0]
+        probe = (net if net is not None else build(cfg)[0]).to(device)
         flops = step_flops(probe, cfg)  # also the warm-up for the timing below
         planned = max(1, round(60 * args.minutes / seconds_per_step(probe, cfg)))
         cfg = dataclasses.replace(cfg, steps=planned, warmup_steps=min(cfg.warmup_steps, planned // 10))
         with tempfile.TemporaryDirectory() as folder:
-            pipe = train(cfg, folder, denoiser=net)
+            pipe = train(cfg, folder, denoiser=net, device=device)
             steps_done = pipe.training_config["steps_done"]
             seconds = pipe.training_config["training_seconds"]
         params = sum(p.numel() for p in pipe.denoiser.parameters())
@@ -185,7 +188,7 @@ def main():
         print(f"| {name} | " + " | ".join(train_cols) + f" | {r['correct_count']:.3f} | {r['centre_error_px']:.2f} | "
               f"{r['gravity_rel_error']:.1%} | {r['radius_cv']:.3f} |")
     record("train_vs_peers", {"minutes": args.minutes, "clips": args.clips, "sampling_steps": args.steps,
-                              "matmul_peak_gflops": peak / 1e9, "rows": rows})
+                              **env.describe_device(device), "matmul_peak_gflops": peak / 1e9, "rows": rows})
 
 
 if __name__ == "__main__":

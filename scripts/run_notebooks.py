@@ -1,7 +1,8 @@
 """Execute every notebook top to bottom and save its outputs in place (``make notebooks``).
 
 Full mode unless VIDLAB_FAST=1 is set. Each notebook's wall time is written to notebooks/run_times.json,
-which the README's table quotes.
+with the machine, the device (GPU model) and the precision it ran in, under a key per device, so a run on
+a GPU does not overwrite the CPU's figure. The README's table quotes them.
 
     python scripts/run_notebooks.py [notebooks/02_a_tiny_physics_world.ipynb ...]
 """
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from vidlab import env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,8 +42,14 @@ def main():
         size_mb = path.stat().st_size / 1e6
         print(f"{path.name}: {seconds:.0f} s, {size_mb:.2f} MB")
         if not fast:
-            times[path.name] = {"seconds": round(seconds), "machine": platform.platform(), "cpus": os.cpu_count(),
-                                "date": time.strftime("%Y-%m-%d")}
+            device = env.describe_device()
+            where = device["device"] if device["device"] != "cuda" else f"cuda ({device['gpu']})"
+            entry = times.get(path.name, {})
+            if "seconds" in entry:  # the old layout held one CPU run
+                entry = {"cpu": entry}
+            times[path.name] = entry
+            entry[where] = {"seconds": round(seconds), "machine": platform.platform(), "cpus": os.cpu_count(),
+                            **device, "date": time.strftime("%Y-%m-%d")}
     if not fast:
         times_file.write_text(json.dumps(times, indent=1) + "\n")
 

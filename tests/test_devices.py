@@ -88,6 +88,16 @@ def test_a_missing_gpu_is_named_with_the_fix():
         load_pretrained(device="cuda")
 
 
+def test_the_training_device_is_checked_and_named(tmp_path):
+    with pytest.raises(ValueError, match="device='meta': this process already trains on cpu"):
+        train.train(train.TrainConfig(steps=1, **TINY), tmp_path / "run", device="meta")
+    if env.pick_device() != "cuda":
+        result = subprocess.run([sys.executable, "-m", "vidlab.train", "--output", str(tmp_path / "cli"),
+                                 "--device", "cuda"], capture_output=True, text=True)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert "device='cuda': this machine has no usable CUDA GPU" in result.stderr
+
+
 def test_pipelines_and_evaluation_go_to_the_chosen_device():
     assert env.resolve_device(None).type == env.pick_device()
     assert load_pretrained().device.type == env.pick_device()

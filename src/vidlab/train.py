@@ -273,8 +273,9 @@ def _accelerator(output, device) -> Accelerator:
         parse_flag_from_env("ACCELERATE_USE_CPU") or env.pick_device() == "cpu")
     state = PartialState(cpu=cpu)  # the process's device, known before the precision is chosen for it
     if chosen is not None and state.device.type != chosen.type:
-        raise ValueError(f"device={str(chosen)!r}: Accelerate runs this process on {state.device}; "
-                         "leave device=None under accelerate launch")
+        raise ValueError(f"device={str(chosen)!r}: this process already trains on {state.device}, and Accelerate "
+                         "sets the device once per process: restart the kernel to change it (under torchrun or "
+                         "accelerate launch, leave device=None)")
     return Accelerator(project_dir=str(output), cpu=cpu, mixed_precision=env.precision(state.device).accelerate,
                        step_scheduler_with_optimizer=False)  # one schedule step per optimizer step
 
@@ -423,7 +424,10 @@ def main(argv=None):
         (Path(output) / "command.txt").write_text(command + launched + "\n")
     for name in ("scenarios", "mults", "snapshot_minutes"):
         args[name] = tuple(args[name])
-    train(TrainConfig(**args), output, device=device)
+    try:
+        train(TrainConfig(**args), output, device=device)
+    except ValueError as err:  # bad settings: say which and how to fix them, without a traceback
+        sys.exit(f"vidlab.train: {err}")
 
 
 if __name__ == "__main__":
