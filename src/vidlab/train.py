@@ -189,8 +189,8 @@ def _latest_checkpoint(output: Path):
 def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) -> VidlabPipeline | None:
     """Train (or resume) into ``output``; returns the pipeline on the training device, saved to ``output/pipeline``.
 
-    ``device``: "cpu", "cuda", "mps", or None for :func:`vidlab.env.pick_device`'s choice (under ``accelerate
-    launch``, each process's own device). ``on_step(step, loss)`` is called after every step with this
+    ``device``: "cpu", "cuda", "mps", or None for :func:`vidlab.env.pick_device`'s choice (under torchrun or
+    ``accelerate launch``, each process's own device). ``on_step(step, loss)`` is called after every step with this
     process's loss (a notebook's live loss plot). ``denoiser``: train this network instead of the
     :class:`VideoDenoiser` the config describes (benchmarks/train_vs_peers.py trains other libraries' nets this
     way); it must take the same call, and its pipeline is returned but not saved. With several processes,
