@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # The CPU build on our machines; on a GPU laptop override, e.g. TORCH_SPEC="torch==2.13.0" with your index.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: lab test notebooks lint benchmarks peers sync clean
+.PHONY: lab test notebooks lint benchmarks peers processes sync clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +39,11 @@ peers: $(STAMP)
 	$(PY) -m pip install -q --no-deps video-diffusion-pytorch==0.7.0 einops-exts==0.0.4 rotary-embedding-torch==0.9.1 einops
 	$(PY) benchmarks/train_vs_peers.py --minutes 10 --clips 64 --only vidlab patches
 	$(PY) benchmarks/train_vs_peers.py --minutes 10 --clips 16 --only pixels
+
+# One training process against two, side by side (about 25 minutes on 2 CPU cores; on a multi-GPU machine,
+# one process per GPU).
+processes: $(STAMP)
+	$(PY) benchmarks/train_processes.py --processes 1 2 --minutes 10 --snapshot-minutes 3 5
 
 sync:
 	python3 scripts/sync_notebooks.py
