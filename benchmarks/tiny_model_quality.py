@@ -20,26 +20,18 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
-from vidlab import check, env, world  # noqa: E402
+from vidlab import env, evaluate  # noqa: E402
 from vidlab.model import VideoDenoiser  # noqa: E402
-from vidlab.pipeline import continue_clips, load_pretrained  # noqa: E402
+from vidlab.pipeline import load_pretrained  # noqa: E402
 from vidlab.train import TrainConfig, step_flops  # noqa: E402
-
-BAR = {"correct_count": (">=", 0.98), "centre_error_px": ("<=", 1.0), "gravity_rel_error": ("<=", 0.10),
-       "radius_cv": ("<=", 0.05)}
-
-
-def bar_checks(metrics: dict) -> dict:
-    """For each metric of the bar, whether ``metrics`` (from check.video_metrics) meets it."""
-    return {key: bool(metrics[key] >= v if op == ">=" else metrics[key] <= v) for key, (op, v) in BAR.items()}
 
 
 def measure(pipe, clips, steps, batch) -> tuple:
     """Metrics of the model's continuations and the seconds per clip it took to sample them."""
     start = time.perf_counter()
-    generated = continue_clips(pipe, clips, steps, batch)  # returns numpy, so the device has finished
+    generated = evaluate.continue_clips(pipe, clips, steps, batch)  # returns numpy: the device has finished
     per_clip = (time.perf_counter() - start) / len(clips)
-    return check.video_metrics(generated, clips, pipe.training_config["context_frames"]), per_clip
+    return evaluate.video_metrics(generated, clips, pipe.training_config["context_frames"]), per_clip
 
 
 def training_device(pipeline_folder, cfg: dict) -> dict:
@@ -63,26 +55,20 @@ def main():
     pipe = load_pretrained(args.pipeline, device=device)
     cfg = pipe.training_config
     k = cfg["context_frames"]
-    clips = [world.simulate(cfg["scenarios"][s % len(cfg["scenarios"])], s, size=cfg["size"],
-                            num_frames=cfg["num_frames"], fps=cfg["fps"]) for s in range(args.clips)]
+    clips = evaluate.held_out(cfg, args.clips)
     rows, timing = {}, {}
     for steps in args.steps:
         metrics, timing[steps] = measure(pipe, clips, steps, args.batch)
         rows.setdefault("model", metrics)
         rows[f"model, {steps} steps"] = metrics
-    rows["copy last frame"] = check.video_metrics([check.copy_last_frame(c, k) for c in clips], clips, k)
-    rows["constant velocity"] = check.video_metrics([check.constant_velocity(c, k) for c in clips], clips, k)
+    rows.update(evaluate.baseline_rows(clips, k))
     print(f"{len(clips)} held-out clips; {cfg.get('steps_done')} training steps in "
           f"{cfg.get('training_seconds', 0) / 60:.1f} min; torch threads: {torch.get_num_threads()}")
     print(f"sampling on {env.device_label(device)}; time per clip (batch of {args.batch}):",
           ", ".join(f"{s} steps {t:.3f} s" for s, t in timing.items()))
-    print(f"{'':<20} {'right count':>11} {'centre px':>9} {'gravity err':>11} {'radius CV':>9}")
-    for name, m in rows.items():
-        if name != "model":
-            print(f"{name:<20} {m['correct_count']:11.3f} {m['centre_error_px']:9.2f} "
-                  f"{m['gravity_rel_error']:11.3f} {m['radius_cv']:9.3f}")
+    print(evaluate.table({name: m for name, m in rows.items() if name != "model"}))
     model = rows["model"]
-    ok = bar_checks(model)
+    ok = evaluate.meets_bar(model)
     base = [rows["copy last frame"], rows["constant velocity"]]
     # The baselines redraw the true ball, so their count and radius are right by construction: the
     # comparison that means something is on motion (centre error and gravity).

@@ -21,10 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
-from tiny_model_quality import bar_checks  # noqa: E402
 
-from vidlab import check, env, world  # noqa: E402
-from vidlab.pipeline import continue_clips, load_pretrained  # noqa: E402
+from vidlab import env, evaluate  # noqa: E402
+from vidlab.pipeline import load_pretrained  # noqa: E402
 
 
 def launch(processes: int, output: Path, minutes: float, snapshots: list, device: str) -> float:
@@ -57,7 +56,7 @@ def main():
     args = ap.parse_args()
     device = env.resolve_device(args.device)
     print(f"device: {env.device_label(device)}, {env.machine(device)['cpu_count']} CPU cores", flush=True)
-    clips = [world.simulate("projectile", s, size=32) for s in range(args.clips)]
+    clips = evaluate.held_out({"scenarios": ["projectile"], "size": 32, "num_frames": 16, "fps": 10.0}, args.clips)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for n in args.processes:
@@ -66,22 +65,22 @@ def main():
             state = json.loads((output / "state.json").read_text())
             for minutes, path in sorted(stages(output).items()):
                 pipe = load_pretrained(path, device=device)
-                metrics = check.video_metrics(continue_clips(pipe, clips), clips, 4)
+                metrics = evaluate.evaluate(pipe, clips, baselines=False)["model"]
                 cfg = pipe.training_config
                 row = {"processes": n, "minutes": round(minutes, 2), "steps": cfg["steps_done"],
                        "steps_per_s": state["step"] / state["seconds"], "global_batch": cfg["global_batch"],
                        "lr_used": cfg["lr_used"], "wall_s": round(wall), **metrics,
-                       "meets_bar": all(bar_checks(metrics).values())}
+                       "meets_bar": all(evaluate.meets_bar(metrics).values())}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     print(f"\n{args.clips} held-out clips, 25 DDIM steps; {env.device_label(device)}")
-    print("| processes | global batch | lr | steps/s | clips/s | training | steps | right count | centre error "
-          "| gravity error | radius CV | meets the bar |\n|" + "---|" * 12)
-    for r in rows:
-        print(f"| {r['processes']} | {r['global_batch']} | {r['lr_used']:.2g} | {r['steps_per_s']:.2f} | "
-              f"{r['steps_per_s'] * r['global_batch']:.1f} | {r['minutes']:g} min | {r['steps']:,} | "
-              f"{r['correct_count']:.3f} | {r['centre_error_px']:.2f} px | {r['gravity_rel_error']:.1%} | "
-              f"{r['radius_cv']:.3f} | {'yes' if r['meets_bar'] else 'no'} |")
+    named = {f"{r['processes']} process(es), {r['minutes']:g} min": r for r in rows}
+    columns = {"global batch": lambda r: str(r["global_batch"]), "lr": lambda r: f"{r['lr_used']:.2g}",
+               "steps/s": lambda r: f"{r['steps_per_s']:.2f}",
+               "clips/s": lambda r: f"{r['steps_per_s'] * r['global_batch']:.1f}",
+               "steps": lambda r: f"{r['steps']:,}", "meets the bar": lambda r: "yes" if r["meets_bar"] else "no"}
+    print(evaluate.table(named, extra={col: {name: cell(r) for name, r in named.items()}
+                                       for col, cell in columns.items()}))
     for n in args.processes:
         met = [r["minutes"] for r in rows if r["processes"] == n and r["meets_bar"]]
         print(f"{n} process(es): time to the bar {f'{min(met):g} min' if met else f'not within {args.minutes:g} min'}")

@@ -36,9 +36,8 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
-from vidlab import check, env, world  # noqa: E402
+from vidlab import env, evaluate  # noqa: E402
 from vidlab.model import denoiser_inputs  # noqa: E402
-from vidlab.pipeline import continue_clips  # noqa: E402
 from vidlab.train import (  # noqa: E402
     TrainConfig,
     build,
@@ -150,11 +149,9 @@ def main():
     base = TrainConfig(max_minutes=args.minutes, checkpoint_every=10**6)
     peak = env.matmul_peak(device)
     print(f"device: {env.device_label(device)}; its fp32 matmul peak: {peak / 1e9:.0f} GFLOP/s")
-    clips = [world.simulate("projectile", s, size=base.size, num_frames=base.num_frames, fps=base.fps)
-             for s in range(args.clips)]
+    clips = evaluate.held_out(vars(base), args.clips)
     k = base.context_frames
-    rows = {"copy last frame": {**check.video_metrics([check.copy_last_frame(c, k) for c in clips], clips, k)},
-            "constant velocity": {**check.video_metrics([check.constant_velocity(c, k) for c in clips], clips, k)}}
+    rows = evaluate.baseline_rows(clips, k)
     for name, (make, overrides) in CANDIDATES.items():
         if args.only and not any(part.lower() in name.lower() for part in args.only):
             continue
@@ -171,7 +168,7 @@ def main():
             seconds = pipe.training_config["training_seconds"]
         params = sum(p.numel() for p in pipe.denoiser.parameters())
         start = time.perf_counter()
-        metrics = check.video_metrics(continue_clips(pipe, clips, args.steps), clips, k)
+        metrics = evaluate.evaluate(pipe, clips, num_inference_steps=args.steps, baselines=False)["model"]
         rows[name] = {"params_m": params / 1e6, "steps": steps_done, "planned_steps": planned,
                       "s_per_step": seconds / steps_done,
                       "gflop_per_step": flops / 1e9, "peak_fraction": flops * steps_done / seconds / peak,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vidlab import world
-from vidlab.pipeline import SHIPPED, continue_clips, load_pretrained
+from vidlab import evaluate
+from vidlab.pipeline import SHIPPED, load_pretrained
 
 
 def main():
@@ -33,12 +33,12 @@ def main():
     shutil.copytree(run / "pipeline", SHIPPED)
     pipe = load_pretrained(SHIPPED)
     cfg = pipe.training_config
-    clips = [world.simulate("projectile", seed, size=cfg["size"], num_frames=cfg["num_frames"], fps=cfg["fps"])
-             for seed in range(6)]
+    clips = evaluate.held_out(cfg, 6)
     stages = {p.name.replace("minutes_", "") + "_min": load_pretrained(p)
               for p in sorted((run / "snapshots").glob("minutes_*"), key=lambda p: float(p.name[8:]))}
     stages[f"{state['seconds'] / 60:.0f}_min"] = pipe
-    np.savez_compressed(SHIPPED / "progress.npz", **{k: np.stack(continue_clips(p, clips)) for k, p in stages.items()})
+    progress = {k: np.stack(evaluate.continue_clips(p, clips)) for k, p in stages.items()}
+    np.savez_compressed(SHIPPED / "progress.npz", **progress)
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     (SHIPPED / "log.jsonl").write_text("".join(json.dumps({"step": r["step"], "loss": round(r["loss"], 5),
                                                            "seconds": r["seconds"]}) + "\n" for r in log))

@@ -13,7 +13,7 @@ from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
 
 from vidlab import env, world
 from vidlab.model import VideoDenoiser
-from vidlab.pipeline import SHIPPED, continue_clips, load_pretrained
+from vidlab.pipeline import SHIPPED, load_pretrained
 from vidlab.train import (
     TrainConfig,
     build,
@@ -161,15 +161,6 @@ def test_temporal_layers_mix_frames_and_temporal_false_denoises_each_frame_alone
 def test_frame_size_must_fit_the_unet():
     with pytest.raises(ValueError, match="multiples of 16"):
         VideoDenoiser(channels=16)(torch.zeros(1, 4, 3, 24, 24), 0, torch.zeros(1, 4, 3, 24, 24), torch.zeros(1, 4))
-
-
-def test_continue_clips_is_reproducible_and_keeps_the_context(trained):
-    pipe = load_pretrained(trained / "pipeline")
-    clips = [world.simulate("projectile", s, size=32, num_frames=8) for s in range(3)]
-    a, b = continue_clips(pipe, clips, 2, batch_size=2), continue_clips(pipe, clips, 2, batch_size=2)
-    assert len(a) == 3 and a[0].shape == (8, 32, 32, 3) and a[0].dtype == np.uint8
-    np.testing.assert_array_equal(np.stack(a), np.stack(b))
-    np.testing.assert_array_equal(a[1][:2], clips[1].video[:2])
 
 
 class Foreign(torch.nn.Module):

@@ -2,13 +2,15 @@
 
 Submodules are imported lazily so that ``import vidlab`` stays fast:
 ``vidlab.world`` (ground-truth 2-D physics clips), ``vidlab.probes`` (physics measured in any video),
-``vidlab.show`` (inline looping videos) and ``vidlab.env`` (versions, device and fast mode).
+``vidlab.check`` (the probes against ground truth), ``vidlab.show`` (inline looping videos), ``vidlab.env``
+(versions, device, precision and fast mode), ``vidlab.model`` (the tiny denoiser), ``vidlab.pipeline`` (it as
+a diffusers pipeline), ``vidlab.train`` (training) and ``vidlab.evaluate`` (metrics on held-out clips).
 """
 
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["env", "probes", "show", "world"]
+__all__ = ["check", "env", "evaluate", "model", "pipeline", "probes", "show", "train", "world"]
 
 
 def __getattr__(name):

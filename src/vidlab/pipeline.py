@@ -6,7 +6,8 @@
 
 Sampling uses a diffusers scheduler (DDIM by default; DPM-Solver++ and Euler drop in through
 ``Scheduler.from_config(pipe.scheduler.config)``). Clips longer than the trained length are generated
-window by window, each window conditioned on the last generated frames.
+window by window, each window conditioned on the last generated frames. ``vidlab.evaluate`` continues
+held-out clips with it and measures them.
 """
 
 from __future__ import annotations
@@ -142,24 +143,6 @@ class VidlabPipeline(DiffusionPipeline):
                              torch.cat([text, uncond]))
         cond, free = both.chunk(2)
         return free + guidance * (cond - free)
-
-
-def continue_clips(pipe: VidlabPipeline, clips, num_inference_steps: int = 25, batch_size: int = 16,
-                   seed: int = 0) -> list:
-    """Generate the continuation of each world clip from its first k frames; uint8 videos, context included.
-
-    Runs on the pipeline's device (:func:`load_pretrained` and ``train`` put it on env's choice). Batch i is
-    seeded with a CPU generator at ``seed + i``, so the same call gives the same videos.
-    """
-    k = pipe.training_config["context_frames"]
-    videos = []
-    for i in range(0, len(clips), batch_size):
-        part = clips[i:i + batch_size]
-        out = pipe(context=np.stack([c.video[:k] for c in part]), num_frames=len(part[0].video),
-                   num_inference_steps=num_inference_steps, generator=torch.Generator().manual_seed(seed + i),
-                   progress=False)
-        videos += list((out.frames * 255).round().astype(np.uint8))
-    return videos
 
 
 def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:

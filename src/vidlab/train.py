@@ -36,7 +36,7 @@ from vidlab import env, world
 from vidlab.model import TinyTextEncoder, VideoDenoiser
 from vidlab.pipeline import VidlabPipeline
 
-TRAIN_SEED_BASE = 10_000_000
+TRAIN_SEED_BASE = world.TRAIN_SEED_BASE  # training's seeds start here; held-out sets lie below
 
 
 @dataclasses.dataclass

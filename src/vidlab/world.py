@@ -30,6 +30,8 @@ import numpy as np
 import pymunk
 
 WORLD_SIZE = 10.0
+# The one split of seeds: training draws seeds from here up, held-out sets (vidlab.evaluate) lie below.
+TRAIN_SEED_BASE = 10_000_000
 SCENARIOS = ("uniform", "projectile", "collision", "occlusion", "table")
 COLORS = {
     "red": (255, 0, 0),

@@ -1,0 +1,148 @@
+"""Evaluate a video model on held-out clips it never saw: the one home of the evaluation loop.
+
+    rows = evaluate.evaluate(pipe, n_clips=64)          # the model beside the physics-free baselines
+    print(evaluate.table(rows))                         # one table format for notebooks, benchmarks, notes
+    evaluate.meets_bar(rows["model"])                   # the quality bar, as named data
+
+The contract: give it a pipeline (or generated videos) and get its metrics on held-out clips. Held-out
+clips use world seeds below :data:`vidlab.world.TRAIN_SEED_BASE`, which training never draws, with the
+scenarios, size, frame count and fps of the pipeline's own training config.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vidlab import check, probes, world
+
+# The tiny model's quality bar (issue 3): metric -> (comparison, threshold).
+QUALITY_BAR = {"correct_count": (">=", 0.98), "centre_error_px": ("<=", 1.0), "gravity_rel_error": ("<=", 0.10),
+               "radius_cv": ("<=", 0.05)}
+COLUMNS = {"correct_count": ("right count", "{:.3f}"), "centre_error_px": ("centre error", "{:.2f} px"),
+           "gravity_rel_error": ("gravity error", "{:.1%}"), "radius_cv": ("radius CV", "{:.3f}")}
+
+
+# ------------------------------------------------------------------------------------------ held-out sets
+def held_out(training_config: dict, n_clips: int, first_seed: int = 0) -> list:
+    """``n_clips`` world clips the model never trained on, rendered as its training config says.
+
+    Seeds ``first_seed`` .. ``first_seed + n_clips - 1``, all below the training seeds; scenario i is
+    ``scenarios[seed % len(scenarios)]`` of the config.
+    """
+    if first_seed + n_clips > world.TRAIN_SEED_BASE:
+        raise ValueError(f"seeds up to {first_seed + n_clips - 1} reach the training seeds "
+                         f"({world.TRAIN_SEED_BASE:,} and up): use fewer clips or a lower first_seed")
+    cfg = training_config
+    scenarios = list(cfg.get("scenarios", ("projectile",)))
+    return [world.simulate(scenarios[s % len(scenarios)], s, size=cfg.get("size", 32),
+                           num_frames=cfg.get("num_frames", 16), fps=cfg.get("fps", 10.0))
+            for s in range(first_seed, first_seed + n_clips)]
+
+
+# ---------------------------------------------------------------------------------- physics-free baselines
+def copy_last_frame(clip: world.Clip, context_frames: int) -> np.ndarray:
+    """Physics-free baseline: repeat the last context frame for the rest of the clip."""
+    video = clip.video.copy()
+    video[context_frames:] = video[context_frames - 1]
+    return video
+
+
+def constant_velocity(clip: world.Clip, context_frames: int) -> np.ndarray:
+    """Physics-free baseline: move each ball on at its last context-frame velocity, no gravity, no contacts."""
+    c = clip.centers[:context_frames]
+    step = c[-1] - c[-2]
+    ahead = np.arange(1, len(clip.centers) - context_frames + 1)[:, None, None]
+    centers = np.concatenate([c, c[-1] + ahead * step])
+    return world.rerender(clip, centers=centers).video
+
+
+BASELINES = {"copy last frame": copy_last_frame, "constant velocity": constant_velocity}
+
+
+# --------------------------------------------------------------------------------- generating and measuring
+def continue_clips(pipe, clips, num_inference_steps: int = 25, batch_size: int = 16, seed: int = 0) -> list:
+    """Generate the continuation of each world clip from its first k frames; uint8 videos, context included.
+
+    Runs on the pipeline's device (``load_pretrained`` and ``train`` put it on env's choice). Batch i is
+    seeded with a CPU generator at ``seed + i``, so the same call gives the same videos on any device.
+    """
+    k = pipe.training_config["context_frames"]
+    videos = []
+    for i in range(0, len(clips), batch_size):
+        part = clips[i:i + batch_size]
+        out = pipe(context=np.stack([c.video[:k] for c in part]), num_frames=len(part[0].video),
+                   num_inference_steps=num_inference_steps, generator=torch.Generator().manual_seed(seed + i),
+                   progress=False)
+        videos += list((out.frames * 255).round().astype(np.uint8))
+    return videos
+
+
+def video_metrics(videos, clips, context_frames: int) -> dict:
+    """Physics of generated continuations against the truth, measured by the probes on the generated frames.
+
+    ``videos``: one generated clip per ground-truth clip (uint8 or [0, 1] float, the context frames included).
+    Returns the fraction of generated frames holding exactly the true number of balls, the median centre
+    error (px) over generated frames, the median relative error of fitted gravity (clips with gravity), and
+    the median radius coefficient of variation over generated frames. A ball the probes cannot match counts
+    as infinitely far off, so a median can be inf.
+    """
+    counts, errors, gravity, radius_cv = [], [], [], []
+    for video, clip in zip(videos, clips, strict=True):
+        report = probes.physics_report(video, clip.fps)
+        gen = slice(context_frames, None)
+        counts.append(report.objects_per_frame[gen] == clip.visible[gen].sum(1))
+        for j, tr in enumerate(check.match_tracks(clip, report)):
+            seen = clip.visible[gen, j]
+            if tr is None:
+                errors.append(np.full(seen.sum(), np.inf))
+                continue
+            err = np.linalg.norm(tr.centers[gen] - clip.centers[gen, j], axis=1)[seen]
+            errors.append(np.where(np.isnan(err), np.inf, err))
+            radii = tr.radii[gen][seen & tr.present[gen]]
+            if len(radii) >= 2:
+                radius_cv.append(float(np.std(radii) / np.mean(radii)))
+        if clip.gravity_px_s2:
+            g = report.gravity_px_s2
+            gravity.append(abs(g / clip.gravity_px_s2 - 1) if g is not None else np.inf)
+    errors = np.concatenate(errors) if errors else np.zeros(0)
+    return {"clips": len(clips), "correct_count": float(np.mean(np.concatenate(counts))),
+            "centre_error_px": float(np.median(errors)) if len(errors) else float("nan"),
+            "gravity_rel_error": float(np.median(gravity)) if gravity else float("nan"),
+            "radius_cv": float(np.median(radius_cv)) if radius_cv else float("nan")}
+
+
+def meets_bar(metrics: dict, bar: dict = QUALITY_BAR) -> dict:
+    """For each metric of ``bar``, whether ``metrics`` meets it (NaN never does)."""
+    return {key: bool(metrics[key] >= v if op == ">=" else metrics[key] <= v) for key, (op, v) in bar.items()}
+
+
+def evaluate(pipe, clips=None, n_clips: int = 64, num_inference_steps: int = 25, baselines: bool = True) -> dict:
+    """The model's metrics on held-out clips, and the baselines' on the same clips: {row name: metrics}.
+
+    ``clips`` default to :func:`held_out` of the pipeline's training config.
+    """
+    k = pipe.training_config["context_frames"]
+    clips = clips if clips is not None else held_out(pipe.training_config, n_clips)
+    rows = {"model": video_metrics(continue_clips(pipe, clips, num_inference_steps), clips, k)}
+    if baselines:
+        rows.update(baseline_rows(clips, k))
+    return rows
+
+
+def baseline_rows(clips, context_frames: int) -> dict:
+    """The physics-free baselines' metrics on ``clips``: {baseline name: metrics}."""
+    return {name: video_metrics([make(c, context_frames) for c in clips], clips, context_frames)
+            for name, make in BASELINES.items()}
+
+
+def table(rows: dict, extra: dict | None = None) -> str:
+    """Rows of metrics as a markdown table; ``extra`` adds columns: {column name: {row name: text}}."""
+    extra = extra or {}
+    head = ["", *extra, *(label for label, _ in COLUMNS.values())]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, m in rows.items():
+        cells = [extra[col].get(name, "-") for col in extra]
+        cells += [fmt.format(m[key]) if key in m else "-" for key, (_, fmt) in COLUMNS.items()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
