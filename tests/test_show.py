@@ -68,9 +68,3 @@ def test_step_grid_and_slider_and_live_loss():
         live(step, 1.0 / step)
     live.close()
     assert list(live.line.get_xdata()) == [1, 2, 3, 4, 5]
-
-
-def test_from_model_space_round_trips_uint8():
-    video = world.simulate("projectile", 1, size=32).video
-    x = video.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1
-    np.testing.assert_array_equal(show.from_model_space(x), video)

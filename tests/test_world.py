@@ -176,13 +176,6 @@ def test_interpenetration_lets_balls_pass_through():
     assert d.min() < (broken.radii[0, 0] + broken.radii[0, 1]) * 0.5
 
 
-def test_degrade_keeps_shape_and_changes_pixels():
-    clip = world.simulate("uniform", 0)
-    out = world.degrade(clip.video, blur=1.0, noise=0.02, jpeg_quality=80)
-    assert out.shape == clip.video.shape and out.dtype == np.uint8 and not np.array_equal(out, clip.video)
-    assert world.degrade(clip.video, grayscale=True).shape == clip.video.shape[:3]
-
-
 def test_every_caption_word_is_in_the_vocabulary():
     vocab = set(world.caption_vocabulary())
     for scenario in world.SCENARIOS:

@@ -21,7 +21,7 @@ from diffusers import DDIMScheduler, DiffusionPipeline
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 
-from vidlab import env
+from vidlab import env, pixels
 from vidlab.model import TinyTextEncoder, VideoDenoiser
 
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"
@@ -76,10 +76,7 @@ class VidlabPipeline(DiffusionPipeline):
             missing = self.text_encoder.unknown_words(prompts)
             if missing:
                 raise ValueError(f"prompt words outside the vocabulary: {missing}")
-        if arr.dtype == np.uint8:
-            arr = arr.astype(np.float32) / 255
-        frames = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)) * 2 - 1  # [-1, 1]
-        return frames.permute(0, 1, 4, 2, 3)  # [B, k, 3, H, W]
+        return pixels.to_model_space(arr)  # [B, k, 3, H, W] in [-1, 1]
 
     @torch.no_grad()
     def __call__(self, context, prompt=None, num_frames: int | None = None, num_inference_steps: int = 25,
@@ -102,7 +99,7 @@ class VidlabPipeline(DiffusionPipeline):
             new = self._window(clip[:, -k:], window, num_inference_steps, guidance_scale, text, uncond, generator,
                                callback_on_step_end, callback_on_step_end_tensor_inputs, progress)
             clip = torch.cat([clip, new[:, k:]], dim=1)
-        frames = ((clip[:, :total].clamp(-1, 1) + 1) / 2).permute(0, 1, 3, 4, 2)
+        frames = pixels.to_unit_pixels(clip[:, :total])
         frames = frames.cpu().numpy() if output_type == "np" else frames
         return VideoPipelineOutput(frames=frames) if return_dict else (frames,)
 

@@ -32,6 +32,8 @@ import math
 import numpy as np
 from scipy import ndimage, optimize
 
+from vidlab.pixels import as_float_video  # noqa: F401  (validates every video the probes read)
+
 EVENT_KINDS = ("vanish", "appear", "teleport", "morph", "color_change", "interpenetration")
 _PER_FRAME = np.zeros((3, 3, 3), bool)
 _PER_FRAME[1] = ndimage.generate_binary_structure(2, 2)  # 8-connected within a frame, never across time
@@ -168,34 +170,6 @@ def _cnorm(x: np.ndarray) -> np.ndarray:
     for i in range(1, x.shape[-1]):
         out = out + x[..., i] ** 2
     return np.sqrt(out)
-
-
-# -------------------------------------------------------------------------------------------- input
-def as_float_video(video) -> np.ndarray:
-    """Validate and convert to float32 ``[T, H, W, C]`` in [0, 1] (C = 3, or 1 for grayscale)."""
-    arr = np.asarray(video)
-    expected = "expected a video [T, H, W, 3] (RGB) or [T, H, W] (grayscale), uint8 or float in [0, 1]"
-    if arr.size == 0:
-        raise ValueError(f"empty video with shape {arr.shape}: {expected}")
-    if arr.ndim == 3:
-        arr = arr[..., None]
-    elif not (arr.ndim == 4 and arr.shape[-1] in (1, 3)):
-        raise ValueError(f"video has shape {arr.shape}: {expected}")
-    if arr.shape[0] < 2:
-        raise ValueError(f"video has {arr.shape[0]} frame(s): motion needs at least 2 frames; {expected}")
-    if min(arr.shape[1:3]) < 8:
-        raise ValueError(f"frames of {arr.shape[1]}x{arr.shape[2]} px are too small: expected at least 8x8")
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / 255.0
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"video dtype {arr.dtype}: {expected}")
-    bad = int(np.count_nonzero(~np.isfinite(arr)))
-    if bad:
-        raise ValueError(f"video has {bad} NaN or infinite value(s): {expected}")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < -1e-3 or hi > 1 + 1e-3:
-        raise ValueError(f"float video spans [{lo:.3g}, {hi:.3g}]: expected [0, 1] (divide 0-255 data by 255)")
-    return np.clip(arr, 0, 1).astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------- background

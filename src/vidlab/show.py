@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from vidlab.pixels import as_float_video
+
 TRACK_COLORS = [(0, 200, 255), (255, 200, 0), (0, 220, 120), (255, 0, 200), (150, 150, 255)]
 
 
@@ -34,16 +36,8 @@ class GIF:
         return f"GIF({self.size[0]}x{self.size[1]} px, {len(self.data) / 1024:.0f} KB)"
 
 
-def from_model_space(x) -> np.ndarray:
-    """A model's frames (torch or numpy, [T, 3, H, W] in [-1, 1]) as a uint8 video [T, H, W, 3]."""
-    x = x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
-    return ((np.clip(x, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(0, 2, 3, 1)
-
-
 def _as_frames(clip) -> np.ndarray:
     """uint8 [T, H, W, 3] from a vidlab Clip, a uint8 or [0, 1] float video, RGB or grayscale."""
-    from vidlab.probes import as_float_video
-
     video = getattr(clip, "video", clip)
     v = as_float_video(video) if np.asarray(video).shape[0] >= 2 else np.asarray(video, np.float32) / 255
     if v.shape[-1] == 1:

@@ -32,7 +32,7 @@ from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine
 from diffusers.training_utils import EMAModel, compute_snr
 from diffusers.utils.torch_utils import randn_tensor
 
-from vidlab import env, world
+from vidlab import env, pixels, world
 from vidlab.model import TinyTextEncoder, VideoDenoiser
 from vidlab.pipeline import VidlabPipeline
 
@@ -86,7 +86,7 @@ def make_batch(cfg: TrainConfig, step: int, process_index: int = 0, num_processe
         scenario = cfg.scenarios[seed % len(cfg.scenarios)]
         clips.append(world.simulate(scenario, seed, size=cfg.size, num_frames=cfg.num_frames, fps=cfg.fps,
                                     **world.SPLITS[cfg.split]))
-    video = torch.from_numpy(np.stack([c.video for c in clips])).permute(0, 1, 4, 2, 3).float() / 127.5 - 1
+    video = pixels.to_model_space(np.stack([c.video for c in clips]))
     return video.to(device or "cpu"), [c.caption for c in clips]
 
 

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pymunk
 
+from vidlab.pixels import degrade  # noqa: F401  (world.degrade: camera and codec effects on a clip)
+
 WORLD_SIZE = 10.0
 # The one split of seeds: training draws seeds from here up, held-out sets (vidlab.evaluate) lie below.
 TRAIN_SEED_BASE = 10_000_000
@@ -633,41 +635,3 @@ def _resimulate(clip: Clip, kind: str, factor) -> Clip:
                        [Injected("interpenetration", frame, 0)])
     broken.velocities = np.broadcast_to(np.array([b["vel"] for b in init]) * scale, clip.velocities.shape).copy()
     return broken
-
-
-def degrade(video: np.ndarray, blur: float = 0.0, noise: float = 0.0, jpeg_quality: int | None = None,
-            grayscale: bool = False, seed: int = 0) -> np.ndarray:
-    """Make a clean clip look like a camera or codec made it, to test that the probes still work.
-
-    Args:
-        video: uint8 ``[T, H, W, 3]``.
-        blur: Gaussian blur sigma in px (scipy.ndimage), applied per frame.
-        noise: sensor-like Gaussian noise, standard deviation as a fraction of full scale (new every frame).
-        jpeg_quality: if set, each frame goes through JPEG at this quality (Pillow).
-        grayscale: return ``[T, H, W]`` luma.
-        seed: seed of the noise.
-
-    Returns:
-        uint8 ``[T, H, W, 3]``, or ``[T, H, W]`` when ``grayscale``.
-    """
-    import io
-
-    from PIL import Image
-    from scipy import ndimage
-
-    out = np.asarray(video, np.float32) / 255
-    if blur > 0:
-        out = ndimage.gaussian_filter(out, sigma=(0, blur, blur, 0))
-    if noise > 0:
-        out = out + np.random.default_rng(seed).normal(0, noise, out.shape).astype(np.float32)
-    out = np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
-    if jpeg_quality is not None:
-        frames = []
-        for frame in out:
-            buf = io.BytesIO()
-            Image.fromarray(frame).save(buf, format="JPEG", quality=int(jpeg_quality))
-            frames.append(np.asarray(Image.open(buf).convert("RGB")))
-        out = np.stack(frames)
-    if grayscale:
-        out = np.rint(out.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
-    return out
