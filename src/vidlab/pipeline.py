@@ -27,6 +27,13 @@ from vidlab.model import TinyTextEncoder, VideoDenoiser
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"
 
 
+def default_sampler(training_scheduler_config) -> DDIMScheduler:
+    """The sampler a trained model ships with: DDIM on its training noise schedule, with trailing timestep
+    spacing (the last step lands on t = 0) and each x0 estimate clipped to the pixel range [-1, 1], which made
+    the tiny model's samples usable. Other diffusers schedulers drop in through ``from_config``."""
+    return DDIMScheduler.from_config(training_scheduler_config, timestep_spacing="trailing", clip_sample=True)
+
+
 @dataclasses.dataclass
 class VideoPipelineOutput(BaseOutput):
     frames: np.ndarray | torch.Tensor
@@ -50,7 +57,8 @@ class VidlabPipeline(DiffusionPipeline):
         """Resolution, frame count, context frames, fps, scenarios and parameter ranges the model learned."""
         return dict(self.config.training_config)
 
-    def _check(self, context, prompt, num_frames, guidance_scale):
+    def check_inputs(self, context, prompt, num_frames, guidance_scale) -> np.ndarray:
+        """Refuse what this model cannot do, naming the value and the fix; return the context as [B, k, H, W, 3]."""
         cfg = self.training_config
         arr = context.detach().cpu().numpy() if torch.is_tensor(context) else np.asarray(context)
         if arr.ndim == 4:
@@ -76,7 +84,19 @@ class VidlabPipeline(DiffusionPipeline):
             missing = self.text_encoder.unknown_words(prompts)
             if missing:
                 raise ValueError(f"prompt words outside the vocabulary: {missing}")
-        return pixels.to_model_space(arr)  # [B, k, 3, H, W] in [-1, 1]
+        return arr
+
+    def encode_prompt(self, prompt, batch_size: int, device) -> tuple:
+        """Prompt embeddings and the "no prompt" embeddings for guidance, or (None, None) without a prompt."""
+        if prompt is None:
+            return None, None
+        prompts = [prompt] * batch_size if isinstance(prompt, str) else list(prompt)
+        return self.text_encoder(prompts).to(device), self.text_encoder([None] * batch_size).to(device)
+
+    def prepare_latents(self, shape, generator, device, dtype) -> torch.Tensor:
+        """Starting noise, drawn where the generator lives (the CPU by default) and then moved to ``device``:
+        one seed gives one clip on every device."""
+        return randn_tensor(shape, generator=generator, device=device, dtype=dtype) * self.scheduler.init_noise_sigma
 
     @torch.no_grad()
     def __call__(self, context, prompt=None, num_frames: int | None = None, num_inference_steps: int = 25,
@@ -84,39 +104,37 @@ class VidlabPipeline(DiffusionPipeline):
                  callback_on_step_end=None, callback_on_step_end_tensor_inputs=("latents",), return_dict=True,
                  progress: bool = True):
         """Generate the frames after ``context``; see the module docstring. ``output_type``: "np" or "pt"."""
-        known = self._check(context, prompt, num_frames, guidance_scale)
-        cfg = self.training_config
-        window, k = cfg.get("num_frames", known.shape[1] + 12), known.shape[1]
-        total = num_frames or window
+        # 1. check the inputs against what the model learned
+        arr = self.check_inputs(context, prompt, num_frames, guidance_scale)
         device, dtype = self._execution_device, next(self.denoiser.parameters()).dtype
-        text = uncond = None
-        if prompt is not None:
-            prompts = [prompt] * len(known) if isinstance(prompt, str) else list(prompt)
-            text = self.text_encoder(prompts).to(device)
-            uncond = self.text_encoder([None] * len(known)).to(device)
-        clip = known.to(device=device, dtype=dtype)
-        while clip.shape[1] < total:  # autoregressive windows of the trained length
+        known = pixels.to_model_space(arr).to(device=device, dtype=dtype)  # [B, k, 3, H, W] in [-1, 1]
+        k, window = known.shape[1], self.training_config.get("num_frames", known.shape[1] + 12)
+        total = num_frames or window
+        # 2. encode the prompt
+        text, uncond = self.encode_prompt(prompt, len(known), device)
+        # 3. denoise window after window of the trained length, each conditioned on the last k frames
+        clip = known
+        while clip.shape[1] < total:
             new = self._window(clip[:, -k:], window, num_inference_steps, guidance_scale, text, uncond, generator,
                                callback_on_step_end, callback_on_step_end_tensor_inputs, progress)
             clip = torch.cat([clip, new[:, k:]], dim=1)
+        # 4. back to pixels in [0, 1], channels last
         frames = pixels.to_unit_pixels(clip[:, :total])
         frames = frames.cpu().numpy() if output_type == "np" else frames
         return VideoPipelineOutput(frames=frames) if return_dict else (frames,)
 
     def _window(self, known, window, steps, guidance, text, uncond, generator, callback, callback_inputs, progress):
+        """One window: the known frames are put back before every denoiser call, the rest is denoised."""
         b, k, c, h, w = known.shape
         context = torch.zeros(b, window, c, h, w, device=known.device, dtype=known.dtype)
         context[:, :k] = known
         mask = torch.zeros(b, window, device=known.device, dtype=known.dtype)
         mask[:, :k] = 1
-        # drawn where the generator lives (the CPU by default), then moved: one seed, one clip, on any device
-        latents = randn_tensor(context.shape, generator=generator, device=known.device, dtype=known.dtype)
         # timesteps stay on the CPU: the scheduler indexes its CPU tables with them, the denoiser moves them
         self.scheduler.set_timesteps(steps)
-        timesteps = self.scheduler.timesteps
-        latents = latents * self.scheduler.init_noise_sigma
-        bar = self.progress_bar(total=len(timesteps)) if progress else None
-        for i, t in enumerate(timesteps):
+        latents = self.prepare_latents(context.shape, generator, known.device, known.dtype)
+        bar = self.progress_bar(total=len(self.scheduler.timesteps)) if progress else None
+        for i, t in enumerate(self.scheduler.timesteps):
             x = self.scheduler.scale_model_input(latents, t)
             x = torch.where(mask[:, :, None, None, None] > 0, context, x)
             if text is not None and guidance != 1.0:

@@ -27,14 +27,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from accelerate import Accelerator
-from diffusers import DDIMScheduler, DDPMScheduler
+from diffusers import DDPMScheduler
 from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
 from diffusers.training_utils import EMAModel, compute_snr
 from diffusers.utils.torch_utils import randn_tensor
 
 from vidlab import env, pixels, world
 from vidlab.model import TinyTextEncoder, VideoDenoiser
-from vidlab.pipeline import VidlabPipeline
+from vidlab.pipeline import VidlabPipeline, default_sampler
 
 TRAIN_SEED_BASE = world.TRAIN_SEED_BASE  # training's seeds start here; held-out sets lie below
 
@@ -370,9 +370,7 @@ def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, ru
     net = accelerator.unwrap_model(denoiser)
     foreign = not isinstance(net, VideoDenoiser)  # another library's net: kept in memory, not saved
     pipe = VidlabPipeline(denoiser=copy.deepcopy(net) if foreign else net,
-                          # clip_sample: pixels live in [-1, 1]; clipping each x0 estimate made the samples usable
-                          scheduler=DDIMScheduler.from_config(scheduler.config, timestep_spacing="trailing",
-                                                              clip_sample=True),
+                          scheduler=default_sampler(scheduler.config),
                           text_encoder=accelerator.unwrap_model(text_encoder) if text_encoder else None,
                           training_config={**dataclasses.asdict(cfg), "steps_done": step,
                                            "training_seconds": round(seconds, 1),

@@ -1,0 +1,30 @@
+"""vidlab.check: the helpers every probe measurement relies on, tested directly."""
+
+import numpy as np
+
+from vidlab import check, probes, world
+
+
+def test_match_tracks_pairs_each_true_ball_with_its_own_track():
+    clip = world.simulate("collision", 3)
+    report = probes.physics_report(clip.video, clip.fps)
+    matched = check.match_tracks(clip, report)
+    assert len(matched) == clip.num_objects == 2 and matched[0] is not matched[1]
+    for j, track in enumerate(matched):
+        whole = clip.visible_fraction[:, j] > 0.999
+        assert np.nanmedian(np.linalg.norm(track.centers[whole] - clip.centers[whole, j], axis=1)) < 0.25
+
+
+def test_match_tracks_gives_none_where_nothing_was_seen():
+    clip = world.simulate("uniform", 1)
+    blank = np.full_like(clip.video, 255)  # the background alone: no ball in any frame
+    assert check.match_tracks(clip, probes.physics_report(blank, clip.fps)) == [None]
+
+
+def test_centre_errors_cover_every_whole_frame_and_mark_a_lost_ball():
+    clip = world.simulate("projectile", 5)
+    errors = check.centre_errors(clip, probes.physics_report(clip.video, clip.fps))
+    assert len(errors) == int((clip.visible_fraction[:, 0] > 0.999).sum()) and errors.max() < 0.25
+    blank = np.full_like(clip.video, 255)
+    lost = check.centre_errors(clip, probes.physics_report(blank, clip.fps))
+    assert len(lost) == len(errors) and np.isnan(lost).all()
