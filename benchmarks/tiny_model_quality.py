@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
 from vidlab import env, evaluate  # noqa: E402
-from vidlab.model import VideoDenoiser  # noqa: E402
+from vidlab.denoiser import VideoDenoiser  # noqa: E402
 from vidlab.pipeline import load_pretrained  # noqa: E402
 from vidlab.train import TrainConfig, step_flops  # noqa: E402
 

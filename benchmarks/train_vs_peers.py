@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
 from vidlab import env, evaluate  # noqa: E402
-from vidlab.model import denoiser_inputs  # noqa: E402
+from vidlab.denoiser import denoiser_inputs  # noqa: E402
 from vidlab.train import (  # noqa: E402
     TrainConfig,
     build,

@@ -1,4 +1,4 @@
-"""vidlab.model, vidlab.pipeline and vidlab.train on a tiny model trained for a few steps.
+"""vidlab.denoiser, vidlab.pipeline and vidlab.train on a tiny model trained for a few steps.
 
 These check the machinery (save/load, determinism, resume, schedulers, bad input), not sample quality:
 a model this small and this briefly trained makes random-weight-like output.
@@ -12,7 +12,7 @@ import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
 
 from vidlab import env, world
-from vidlab.model import VideoDenoiser
+from vidlab.denoiser import VideoDenoiser
 from vidlab.pipeline import SHIPPED, load_pretrained
 from vidlab.train import (
     TrainConfig,
@@ -100,6 +100,16 @@ def test_bad_input_is_named(trained, context, kwargs, message):
     kwargs = {"context": context, **kwargs}
     with pytest.raises(ValueError, match=message):
         pipe(num_inference_steps=2, progress=False, **kwargs)
+
+
+def test_a_checkpoint_saved_before_the_denoiser_module_was_renamed_still_loads(trained, tmp_path, context):
+    old = tmp_path / "old"
+    load_pretrained(trained / "pipeline", device="cpu").save_pretrained(old)
+    index = json.loads((old / "model_index.json").read_text())
+    assert index["denoiser"] == ["vidlab.denoiser", "VideoDenoiser"]
+    (old / "model_index.json").write_text(json.dumps({**index, "denoiser": ["vidlab.model", "VideoDenoiser"]}))
+    np.testing.assert_array_equal(sample(load_pretrained(old, device="cpu"), context),
+                                  sample(load_pretrained(trained / "pipeline", device="cpu"), context))
 
 
 def test_missing_or_corrupt_checkpoint(trained, tmp_path):

@@ -3,14 +3,14 @@
 Submodules are imported lazily so that ``import vidlab`` stays fast:
 ``vidlab.world`` (ground-truth 2-D physics clips), ``vidlab.probes`` (physics measured in any video),
 ``vidlab.check`` (the probes against ground truth), ``vidlab.show`` (inline looping videos), ``vidlab.env``
-(versions, device, precision and fast mode), ``vidlab.model`` (the tiny denoiser), ``vidlab.pipeline`` (it as
+(versions, device, precision and fast mode), ``vidlab.denoiser`` (the tiny denoiser network), ``vidlab.pipeline`` (it as
 a diffusers pipeline), ``vidlab.train`` (training) and ``vidlab.evaluate`` (metrics on held-out clips).
 """
 
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["check", "env", "evaluate", "model", "pipeline", "probes", "show", "train", "world"]
+__all__ = ["check", "denoiser", "env", "evaluate", "pipeline", "pixels", "probes", "show", "train", "world"]
 
 
 def __getattr__(name):

@@ -22,7 +22,8 @@ from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 
 from vidlab import env, pixels
-from vidlab.model import TinyTextEncoder, VideoDenoiser
+from vidlab import model as _old_name  # noqa: F401  (diffusers loads only imported modules: older checkpoints name it)
+from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"
 

@@ -33,7 +33,7 @@ from diffusers.training_utils import EMAModel, compute_snr
 from diffusers.utils.torch_utils import randn_tensor
 
 from vidlab import env, pixels, world
-from vidlab.model import TinyTextEncoder, VideoDenoiser
+from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 from vidlab.pipeline import VidlabPipeline, default_sampler
 
 TRAIN_SEED_BASE = world.TRAIN_SEED_BASE  # training's seeds start here; held-out sets lie below

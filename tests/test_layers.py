@@ -1,0 +1,28 @@
+"""The package's layering, as the README draws it: a module imports only from the layers above it."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vidlab"
+LAYERS = [{"env", "pixels", "denoiser", "model"}, {"world", "probes", "show"}, {"check", "pipeline"},
+          {"evaluate", "train"}]
+
+
+def vidlab_imports(path: Path) -> set:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("vidlab"):
+            names |= {node.module.split(".")[1]} if "." in node.module else {a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name.split(".")[1] for a in node.names if a.name.startswith("vidlab.")}
+    return names
+
+
+def test_every_module_imports_only_from_the_layers_above_it():
+    layer_of = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert modules == set(layer_of), "add the new module to a layer here and in the README's picture"
+    for name in modules:
+        for used in vidlab_imports(PACKAGE / f"{name}.py") - {name}:
+            old_name = {name, used} == {"model", "denoiser"}  # vidlab.model re-exports vidlab.denoiser
+            assert layer_of[used] < layer_of[name] or old_name, f"vidlab.{name} imports vidlab.{used}"
