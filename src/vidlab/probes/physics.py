@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from vidlab.probes.common import vec_len
@@ -107,3 +109,67 @@ def find_contacts(tracks, fits, acc, fps, size):
 def _position_at(track: Track, t_s: float, fps: float) -> np.ndarray:
     f = np.flatnonzero(track.present)
     return np.array([np.interp(t_s * fps, f, track.centers[f, d]) for d in range(2)])
+
+
+@dataclasses.dataclass
+class FreeFlight:
+    """The shared-acceleration fit of every free-flight segment (internal units: px per frame-time squared)."""
+
+    acc: np.ndarray | None  # half the acceleration in px/s^2, as fitted (position = c + b t + acc t^2)
+    fits: dict  # (track, first frame) -> (frames, c, b)
+    frames: int  # frames in fitted segments of at least 3 frames
+    gravity: float | None  # px/s^2, downward; None with fewer than 4 free-flight frames
+    acceleration: tuple | None  # (ax, ay) px/s^2
+
+
+def fit_free_flight(tracks: list, fps: float) -> FreeFlight:
+    """Cut every track into free-flight segments, fit them with one shared acceleration, and fill in velocities.
+
+    1. a robust reference second difference over all tracks (median and MAD);
+    2. segments cut where the second difference jumps (bounces, contacts);
+    3. one quadratic per segment with a shared acceleration (``fit_shared_acceleration``);
+    4. velocities: from the fits inside segments, finite differences elsewhere (written into the tracks).
+    """
+    ref, mad = _reference_second_difference(tracks)
+    segs = []  # (track, frames, xy)
+    for k, tr in enumerate(tracks):
+        f = np.flatnonzero(tr.present & ~tr.contact)
+        for s in free_flight_segments(f, tr.centers[f], max(0.35, 4 * mad), ref) if len(f) else []:
+            segs.append((k, f[s], tr.centers[f[s]]))
+    acc, coefs = fit_shared_acceleration([(f, xy) for _, f, xy in segs], fps, tol=max(0.3, 3 * mad))
+    free_frames = sum(len(f) for (_, f, _), cb in zip(segs, coefs, strict=True) if cb is not None and len(f) >= 3)
+    gravity = float(2 * acc[1]) if acc is not None and free_frames >= 4 else None
+    acceleration = (float(2 * acc[0]), float(2 * acc[1])) if gravity is not None else None
+    fits = {}
+    for (k, f, _), cb in zip(segs, coefs, strict=True):
+        if cb is not None:
+            fits[(k, f[0])] = (f, *cb)
+            tracks[k].velocities[f] = cb[1] + 2 * acc * (f / fps)[:, None]
+    _fill_velocities(tracks, fps)
+    return FreeFlight(acc, fits, free_frames, gravity, acceleration)
+
+
+def _reference_second_difference(tracks: list) -> tuple:
+    """Median second difference of positions over all tracks' consecutive free frames, and its spread (MAD)."""
+    seconds = []
+    for tr in tracks:
+        f = np.flatnonzero(tr.present & ~tr.contact)
+        for i in range(2, len(f)):
+            if f[i] == f[i - 2] + 2:
+                seconds.append(tr.centers[f[i]] - 2 * tr.centers[f[i - 1]] + tr.centers[f[i - 2]])
+    seconds = np.array(seconds).reshape(-1, 2)
+    ref = np.median(seconds, axis=0) if len(seconds) else np.zeros(2)
+    mad = 1.4826 * np.median(np.linalg.norm(seconds - ref, axis=1)) if len(seconds) else 0.0
+    return ref, mad
+
+
+def _fill_velocities(tracks: list, fps: float) -> None:
+    """Frames outside fitted segments: velocity from the finite difference with a neighbouring frame."""
+    for tr in tracks:
+        t_len = len(tr.present)
+        missing = np.flatnonzero(tr.present & np.isnan(tr.velocities[:, 0]))
+        for f in missing:
+            nb = [g for g in (f - 1, f + 1) if 0 <= g < t_len and tr.present[g]]
+            if nb:
+                g = nb[-1]
+                tr.velocities[f] = (tr.centers[g] - tr.centers[f]) * fps * (1 if g > f else -1)
