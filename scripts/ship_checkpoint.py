@@ -2,10 +2,11 @@
 
     python scripts/ship_checkpoint.py runs/tiny --metrics runs/tiny/quality.json [--snapshot-metrics F ...]
 
-Writes src/vidlab/checkpoints/tiny-physics/: the pipeline (safetensors), ``training.json`` (the exact
-command, wall time, machine, steps and the benchmark's metrics), ``log.jsonl`` (the loss per step) and
-``progress.npz`` (continuations of held-out clips 0-5 by the snapshots saved during training, which
-notebook 03 shows).
+Writes src/vidlab/checkpoints/tiny-physics/ (package data): the pipeline (safetensors) and ``training.json``
+(the exact command, wall time, machine, steps and the benchmark's metrics). Writes records/tiny-physics/ (in
+the repository, not the package): ``log.jsonl`` (the loss per step) and ``progress.npz`` (continuations of
+held-out clips 0-5 by the snapshots saved during training, which notebook 03 shows through
+``vidlab.pipeline.shipped_record``).
 """
 
 import argparse
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from vidlab import evaluate
-from vidlab.pipeline import SHIPPED, load_pretrained
+from vidlab.pipeline import RECORDS_IN_CHECKOUT, SHIPPED, load_pretrained
 
 
 def main():
@@ -38,9 +39,10 @@ def main():
               for p in sorted((run / "snapshots").glob("minutes_*"), key=lambda p: float(p.name[8:]))}
     stages[f"{state['seconds'] / 60:.0f}_min"] = pipe
     progress = {k: np.stack(evaluate.continue_clips(p, clips)) for k, p in stages.items()}
-    np.savez_compressed(SHIPPED / "progress.npz", **progress)
+    RECORDS_IN_CHECKOUT.mkdir(parents=True, exist_ok=True)  # records stay in the repository, out of the package
+    np.savez_compressed(RECORDS_IN_CHECKOUT / "progress.npz", **progress)
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    (SHIPPED / "log.jsonl").write_text("".join(json.dumps({"step": r["step"], "loss": round(r["loss"], 5),
+    (RECORDS_IN_CHECKOUT / "log.jsonl").write_text("".join(json.dumps({"step": r["step"], "loss": round(r["loss"], 5),
                                                            "seconds": r["seconds"]}) + "\n" for r in log))
     record = {"command": (run / "command.txt").read_text().strip(), "training_seconds": state["seconds"],
               "steps": state["step"], "machine": state["machine"],

@@ -229,3 +229,32 @@ def test_the_shipped_checkpoint_loads_is_small_and_documented():
     assert size < 20e6
     record = json.loads((SHIPPED / "training.json").read_text())
     assert {"command", "training_seconds", "machine", "metrics"} <= set(record)
+
+
+def test_the_training_records_live_in_the_repository_and_download_elsewhere(tmp_path, monkeypatch):
+    import functools
+    import http.server
+    import threading
+
+    from vidlab import env, pipeline
+
+    assert pipeline.shipped_record("log.jsonl").parent == pipeline.RECORDS_IN_CHECKOUT  # a clone reads in place
+    assert not (SHIPPED / "log.jsonl").exists()  # and the package does not carry it
+    served = tmp_path / "server" / "raw" / "main" / pipeline.RECORDS
+    served.mkdir(parents=True)
+    (served / "log.jsonl").write_text('{"step": 1, "loss": 0.5}\n')
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "server"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(pipeline, "RECORDS_IN_CHECKOUT", tmp_path / "not a clone")
+    monkeypatch.setattr(env, "repository_url", lambda: f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path / "cache"))
+    try:
+        got = pipeline.shipped_record("log.jsonl")  # a pip install: downloaded once into the cache
+    finally:
+        server.shutdown()
+        server.server_close()  # refused from now on, as when offline
+    assert got == tmp_path / "cache" / pipeline.RECORDS / "log.jsonl" and '"loss": 0.5' in got.read_text()
+    assert pipeline.shipped_record("log.jsonl") == got  # cached: no server needed any more
+    with pytest.raises(ValueError, match="could not be downloaded .* clone the repository"):
+        pipeline.shipped_record("progress.npz")

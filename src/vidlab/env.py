@@ -44,6 +44,19 @@ def versions(names=LIBRARIES) -> dict:
     return out
 
 
+def repository_url() -> str:
+    """The project's repository, from ``[project.urls] Repository`` in pyproject.toml (the one place it lives)."""
+    try:
+        urls = metadata.metadata("vidlab").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "repository":
+            return url.strip().rstrip("/")
+    raise ValueError("vidlab's repository URL is unknown: install vidlab with pip (pip install -e .)")
+
+
 def pick_device() -> str:
     """"cuda" if a CUDA GPU is usable, else "mps" (Apple silicon), else "cpu" (also without torch)."""
     try:
