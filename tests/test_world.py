@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from vidlab import world
+from vidlab.world.params import name_of_color
 
 G = world.DEFAULTS["gravity"]
 
@@ -120,7 +121,7 @@ def test_splits_follow_kang_et_al():
 def test_colour_velocity_coupling_and_its_swap():
     for split, slow in (("coupled_train", "red"), ("coupled_swap", "blue")):
         clips = world.dataset("uniform", split, range(40))
-        colours = [world._color_name(c.params["init"][0]["color"]) for c in clips]
+        colours = [name_of_color(c.params["init"][0]["color"]) for c in clips]
         speeds = _speeds(clips)
         assert {"red", "blue"} == set(colours)
         is_slow = np.array([col == slow for col in colours])

@@ -1,0 +1,52 @@
+"""What the world returns: a :class:`Clip` with exact per-frame ground truth, and the failures injected."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from vidlab.world.params import WORLD_SIZE
+
+
+@dataclasses.dataclass
+class Injected:
+    """A failure deliberately put into a clip by :func:`inject`: its kind, first frame and object."""
+
+    kind: str
+    frame: int
+    obj: int
+
+
+@dataclasses.dataclass
+class Clip:
+    """One rendered clip with per-frame ground truth for every object (pixels, seconds)."""
+
+    video: np.ndarray  # uint8 [T, H, W, 3]
+    centers: np.ndarray  # float [T, N, 2] (x, y) px
+    velocities: np.ndarray  # float [T, N, 2] px/s
+    radii: np.ndarray  # float [T, N] px
+    colors: np.ndarray  # uint8 [T, N, 3]
+    visible: np.ndarray  # bool [T, N]: at least half the disc is in view
+    visible_fraction: np.ndarray  # float [T, N]: fraction of the disc in view (frame edges, occluders)
+    fps: float
+    caption: str
+    params: dict
+    scenario: str
+    seed: int
+    scenery: list  # [(kind, x0, y0, x1, y1, in_front)] rectangles in px
+    contacts: list  # [(time_s, obj, other)] other = object index or a wall name
+    injected: list = dataclasses.field(default_factory=list)  # [Injected] for broken clips
+
+    @property
+    def gravity_px_s2(self) -> float:
+        """The gravity this clip was simulated with, in px/s^2 (0 for scenarios without gravity)."""
+        return float(self.params["gravity_sim"]) * self.params["size"] / WORLD_SIZE
+
+    @property
+    def num_objects(self) -> int:
+        return self.centers.shape[1]
+
+    def __repr__(self) -> str:
+        t, h, w, _ = self.video.shape
+        return f"Clip({self.scenario!r}, seed={self.seed}, video=[{t},{h},{w},3], caption={self.caption!r})"
