@@ -183,3 +183,19 @@ def test_every_caption_word_is_in_the_vocabulary():
         for seed in range(60):
             clip = world.simulate(scenario, seed, num_frames=8 + seed % 24, color=list(world.COLORS)[seed % 6])
             assert set(clip.caption.replace("-", " ").split()) <= vocab, clip.caption
+
+
+def test_a_new_scenario_is_one_table_entry(monkeypatch):
+    from vidlab.world import scenarios
+
+    def drop(p, rng):  # one ball let go from rest near the top, under gravity
+        r = scenarios.draw_from(rng, scenarios.ID_RADIUS)
+        return [(np.array([5.0, 2.0]), np.zeros(2), r, world.COLORS["green"])], scenarios.BOX, [], p["gravity"]
+
+    monkeypatch.setitem(scenarios.TABLE, "drop", scenarios.Scenario(drop, lambda balls, contacts: "a ball drops",
+                                                                     "drops"))
+    clip = world.simulate("drop", 0, size=32)
+    assert clip.caption == "a ball drops" and "drops" in world.caption_vocabulary()
+    assert clip.centers[-1, 0, 1] > clip.centers[0, 0, 1] + 5  # it fell
+    with pytest.raises(ValueError, match="unknown scenario 'fly'"):
+        world.simulate("fly", 0)

@@ -36,7 +36,6 @@ from vidlab.world.params import (  # noqa: F401
     ID_SPEED,
     OOD_RADIUS,
     OOD_SPEED,
-    SCENARIOS,
     SCENERY_COLORS,
     SLOW,
     SPLITS,
@@ -44,4 +43,4 @@ from vidlab.world.params import (  # noqa: F401
     WORLD_SIZE,
 )
 from vidlab.world.render import disc_coverage, render  # noqa: F401
-from vidlab.world.scenarios import caption_vocabulary  # noqa: F401
+from vidlab.world.scenarios import SCENARIOS, TABLE, Scenario, caption_vocabulary  # noqa: F401

@@ -12,7 +12,7 @@ from vidlab.world.clip import Clip
 from vidlab.world.engine import Sim
 from vidlab.world.params import SPLITS, WORLD_SIZE, check_params
 from vidlab.world.render import background_image, render
-from vidlab.world.scenarios import build_scene, describe
+from vidlab.world.scenarios import SCENARIOS, TABLE, build_scene, describe
 
 
 def simulate(scenario: str, seed: int, **params) -> Clip:
@@ -27,20 +27,21 @@ def simulate(scenario: str, seed: int, **params) -> Clip:
     Returns:
         A :class:`Clip` with the uint8 video and per-frame ground truth in pixels.
     """
-    p = check_params(scenario, params)
+    if scenario not in TABLE:
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+    p = check_params(params)
     rng = np.random.default_rng(seed)
     substeps = int(p["substeps"] or math.ceil(100 / p["fps"]))
     dt = 1.0 / (p["fps"] * substeps)
     balls, walls, scenery, gravity = build_scene(scenario, p, rng)
-    default_e = 1.0 if scenario == "collision" else 0.8
-    e = default_e if p["restitution"] is None else p["restitution"]
+    e = TABLE[scenario].restitution if p["restitution"] is None else p["restitution"]
     sim = Sim(gravity, dt)
     sim.add_box(walls)
     for kind, x0, y0, x1, y1, _ in scenery:
         if kind == "table":
             sim.add_static(pymunk.Poly(sim.space.static_body, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]), "table")
     # pymunk multiplies the two shapes' elasticities: walls are 1, and two balls get sqrt(e) each.
-    e_ball = math.sqrt(e) if scenario == "collision" else e
+    e_ball = math.sqrt(e) if TABLE[scenario].ball_pair else e
     for pos, vel, r, _ in balls:
         sim.add_ball(tuple(pos), tuple(vel), r, e_ball)
     pos, vel, contacts = sim.run(p["num_frames"], substeps)
