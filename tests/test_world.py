@@ -28,7 +28,7 @@ def test_same_seed_same_clip_and_different_seed_different_clip():
 
 def test_free_flight_equals_the_closed_form_parabola():
     clip = world.simulate("projectile", 3)
-    first_contact = clip.contacts[0][0] if clip.contacts else np.inf
+    first_contact = clip.contacts[0].time_s if clip.contacts else np.inf
     init = clip.params["init"][0]
     scale = clip.params["size"] / world.WORLD_SIZE
     t = np.arange(len(clip.centers)) / clip.fps
@@ -52,7 +52,7 @@ def test_uniform_motion_is_exactly_linear():
 def test_floor_bounce_keeps_the_configured_restitution(restitution):
     for seed in range(10):
         clip = world.simulate("projectile", seed, restitution=restitution, substeps=50)
-        floor = [c for c in clip.contacts if c[2] == "floor"]
+        floor = [c for c in clip.contacts if c.other == "floor"]
         if not floor:
             continue
         t_c = floor[0][0]
@@ -70,7 +70,7 @@ def test_floor_bounce_keeps_the_configured_restitution(restitution):
 @pytest.mark.parametrize("restitution", [1.0, 0.5])
 def test_collision_conserves_momentum_and_loses_energy_only_when_inelastic(restitution):
     clip = world.simulate("collision", 2, restitution=restitution)
-    assert any(isinstance(c[2], int) for c in clip.contacts), "the balls should meet"
+    assert any(not c.with_wall for c in clip.contacts), "the balls should meet"
     mass = clip.radii[0] ** 2  # mass is proportional to area
     p = (clip.velocities * mass[None, :, None]).sum(1)
     ke = 0.5 * ((clip.velocities**2).sum(-1) * mass).sum(1)
@@ -99,7 +99,7 @@ def test_table_ball_rolls_then_falls():
 def test_caption_counts_the_bounces():
     for seed in range(20):
         clip = world.simulate("projectile", seed)
-        n = sum(1 for c in clip.contacts if isinstance(c[2], str))
+        n = sum(1 for c in clip.contacts if c.with_wall)
         word = {0: "never bounces", 1: "bounces once", 2: "bounces twice"}.get(n, f"bounces {n} times")
         assert clip.caption.endswith(word), (clip.caption, clip.contacts)
 
@@ -189,8 +189,9 @@ def test_a_new_scenario_is_one_table_entry(monkeypatch):
     from vidlab.world import scenarios
 
     def drop(p, rng):  # one ball let go from rest near the top, under gravity
-        r = scenarios.draw_from(rng, scenarios.ID_RADIUS)
-        return [(np.array([5.0, 2.0]), np.zeros(2), r, world.COLORS["green"])], scenarios.BOX, [], p["gravity"]
+        ball = world.Ball(np.array([5.0, 2.0]), np.zeros(2), scenarios.draw_from(rng, scenarios.ID_RADIUS),
+                          world.COLORS["green"])
+        return [ball], scenarios.BOX, [], p["gravity"]
 
     monkeypatch.setitem(scenarios.TABLE, "drop", scenarios.Scenario(drop, lambda balls, contacts: "a ball drops",
                                                                      "drops"))

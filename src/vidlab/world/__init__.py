@@ -24,7 +24,7 @@ Stable entry point::
 """
 
 from vidlab.pixels import degrade  # noqa: F401  (world.degrade: camera and codec effects on a clip)
-from vidlab.world.clip import Clip, Injected  # noqa: F401
+from vidlab.world.clip import Ball, Clip, Contact, Injected  # noqa: F401
 from vidlab.world.clips import dataset, simulate  # noqa: F401
 from vidlab.world.inject import INJECTIONS, inject, rerender  # noqa: F401
 from vidlab.world.params import (  # noqa: F401

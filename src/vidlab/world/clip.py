@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
 from vidlab.world.params import WORLD_SIZE
+
+
+class Ball(NamedTuple):
+    """A ball's initial conditions in world units (a scenario's set-up returns a list of them)."""
+
+    pos: np.ndarray  # (x, y)
+    vel: np.ndarray  # (vx, vy) units/s
+    radius: float
+    rgb: tuple
+
+
+class Contact(NamedTuple):
+    """An impact seen by the engine: its time, the ball, and the other ball's index or a wall's name."""
+
+    time_s: float
+    obj: int
+    other: int | str
+
+    @property
+    def with_wall(self) -> bool:
+        return isinstance(self.other, str)
 
 
 @dataclasses.dataclass
@@ -35,7 +57,7 @@ class Clip:
     scenario: str
     seed: int
     scenery: list  # [(kind, x0, y0, x1, y1, in_front)] rectangles in px
-    contacts: list  # [(time_s, obj, other)] other = object index or a wall name
+    contacts: list  # [Contact(time_s, obj, other)]: other = object index or a wall name
     injected: list = dataclasses.field(default_factory=list)  # [Injected] for broken clips
 
     @property

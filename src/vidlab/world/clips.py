@@ -49,15 +49,15 @@ def simulate(scenario: str, seed: int, **params) -> Clip:
     scale = p["size"] / WORLD_SIZE
     t_len, n = pos.shape[:2]
     centers = pos * scale - 0.5  # world [0, 10] spans the frame's edges [-0.5, size - 0.5] px
-    radii = np.broadcast_to(np.array([b[2] for b in balls]) * scale, (t_len, n)).copy()
-    colors = np.broadcast_to(np.array([b[3] for b in balls], np.uint8), (t_len, n, 3)).copy()
+    radii = np.broadcast_to(np.array([b.radius for b in balls]) * scale, (t_len, n)).copy()
+    colors = np.broadcast_to(np.array([b.rgb for b in balls], np.uint8), (t_len, n, 3)).copy()
     rects = [(k, x0 * scale - 0.5, y0 * scale - 0.5, x1 * scale - 0.5, y1 * scale - 0.5, front)
              for k, x0, y0, x1, y1, front in scenery]
     bg = background_image(p, rng)
     video, frac = render(centers, radii, colors, np.ones((t_len, n), bool), p["size"], bg, rects)
     info = {**p, "scenario": scenario, "seed": seed, "gravity_sim": gravity, "restitution_sim": e,
-            "substeps": substeps, "init": [{"pos": b[0].tolist(), "vel": b[1].tolist(), "radius": b[2],
-                                            "color": list(b[3])} for b in balls]}
+            "substeps": substeps, "init": [{"pos": b.pos.tolist(), "vel": b.vel.tolist(), "radius": b.radius,
+                                            "color": list(b.rgb)} for b in balls]}
     return Clip(video=video, centers=centers, velocities=vel * scale, radii=radii, colors=colors,
                 visible=frac >= 0.5, visible_fraction=frac, fps=float(p["fps"]),
                 caption=describe(scenario, balls, contacts), params=info, scenario=scenario,

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pymunk
 
+from vidlab.world.clip import Contact
 from vidlab.world.params import WORLD_SIZE
 
 
@@ -67,7 +68,7 @@ class Sim:
             if abs(rel.dot(arbiter.normal)) > 0.3:
                 names = [index.get(s.body, self.walls.get(s)) for s in (a, b)]
                 i, other = (names if isinstance(names[0], int) else names[::-1])
-                contacts.append((clock[0] * self.dt, i, other))
+                contacts.append(Contact(clock[0] * self.dt, i, other))
 
         self.space.on_collision(begin=begin)
         for f in range(num_frames):

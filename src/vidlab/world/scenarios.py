@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from vidlab.world.clip import Ball
 from vidlab.world.params import COLORS, ID_RADIUS, ID_RADIUS_COLLISION, WORLD_SIZE, draw_from, name_of_color, to_rgb
 
 
@@ -75,7 +76,7 @@ def _uniform(p, rng):
     lo = np.maximum(r, r - np.minimum(travel, 0))
     hi = np.minimum(s - r, s - r - np.maximum(travel, 0))
     pos = np.where(lo <= hi, rng.uniform(np.minimum(lo, hi), np.maximum(lo, hi)), s / 2 - travel / 2)
-    return [(pos, vel, r, rgb)], (), [], 0.0
+    return [Ball(pos, vel, r, rgb)], (), [], 0.0
 
 
 def _uniform_caption(balls, contacts):
@@ -90,12 +91,12 @@ def _projectile(p, rng):
     x = rng.uniform(r + 0.2, s * 0.35) if right else rng.uniform(s * 0.65, s - r - 0.2)
     pos = np.array([x, rng.uniform(r + 0.5, s * 0.5)])
     vel = np.array([v if right else -v, -rng.uniform(0, 0.5 * v)])
-    return [(pos, vel, r, rgb)], BOX, [], p["gravity"]
+    return [Ball(pos, vel, r, rgb)], BOX, [], p["gravity"]
 
 
 def _projectile_caption(balls, contacts):
     (_, vel, r, rgb) = balls[0]
-    n = sum(1 for c in contacts if c[1] == 0 and isinstance(c[2], str))
+    n = sum(1 for c in contacts if c.obj == 0 and c.with_wall)
     bounces = _COUNT.get(n, f"bounces {n} times")
     return f"{_a_ball(r, rgb)} is thrown to the {'right' if vel[0] > 0 else 'left'} and {bounces}"
 
@@ -111,14 +112,14 @@ def _collision(p, rng):
         vel = np.array([-side * v, 0.0])
         # Place each ball so that the pair touches at meet_t (with a small vertical offset).
         pos = np.array([meet_x + side * r - vel[0] * meet_t, y + side * rng.uniform(0, 0.3) * r])
-        balls.append((pos, vel, r, rgb))
+        balls.append(Ball(pos, vel, r, rgb))
     return balls, (), [], 0.0
 
 
 def _collision_caption(balls, contacts):
-    met = any(isinstance(c[2], int) for c in contacts)
-    return (f"{_a_ball(balls[0][2], balls[0][3])} and {_a_ball(balls[1][2], balls[1][3])} roll toward each other"
-            + (" and collide" if met else " and miss"))
+    met = any(not c.with_wall for c in contacts)
+    first, second = (_a_ball(b.radius, b.rgb) for b in balls[:2])
+    return f"{first} and {second} roll toward each other" + (" and collide" if met else " and miss")
 
 
 def _occlusion(p, rng):
@@ -133,7 +134,7 @@ def _occlusion(p, rng):
     centre = rng.uniform(4.0, 6.0)
     pos = np.array([centre - vel[0] * span / 2, rng.uniform(r + 1.0, s - r - 1.0)])
     rect = ("occluder", centre - width / 2, 1.0, centre + width / 2, s - 1.0, True)
-    return [(pos, vel, r, rgb)], (), [rect], 0.0
+    return [Ball(pos, vel, r, rgb)], (), [rect], 0.0
 
 
 def _occlusion_caption(balls, contacts):
@@ -149,12 +150,12 @@ def _table(p, rng):
     edge = rng.uniform(3.5, 5.5)
     pos = np.array([max(r + 0.1, edge - v * _duration(p) * rng.uniform(0.15, 0.35)), top - r])
     rect = ("table", 0.0, top, edge, WORLD_SIZE, False)
-    return [(pos, np.array([v, 0.0]), r, rgb)], BOX, [rect], p["gravity"]
+    return [Ball(pos, np.array([v, 0.0]), r, rgb)], BOX, [rect], p["gravity"]
 
 
 def _table_caption(balls, contacts):
     (_, _, r, rgb) = balls[0]
-    falls = any(c[1] == 0 and c[2] == "floor" for c in contacts)
+    falls = any(c.obj == 0 and c.other == "floor" for c in contacts)
     return f"{_a_ball(r, rgb)} rolls off a table" + (" and bounces on the floor" if falls else " and falls")
 
 
