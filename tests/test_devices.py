@@ -19,7 +19,7 @@ import torch
 from diffusers import DDIMScheduler
 from diffusers.training_utils import EMAModel
 
-from vidlab import env, train, world
+from vidlab import env, runs, train, world
 from vidlab.pipeline import VidlabPipeline, load_pretrained
 
 TINY = dict(batch_size=2, channels=16, depth=1, checkpoint_every=2, num_frames=8, context_frames=2)
@@ -74,7 +74,7 @@ def test_resume_puts_the_restored_ema_weights_on_the_training_device(tmp_path):
         def load_state(self, folder):
             ema.load_state_dict(on_cpu)
 
-    assert train._resume(RestoresOnTheCpu(), tmp_path, ema, optimizer, schedule, 1e-3) == (2, 1.0)
+    assert runs.resume(RestoresOnTheCpu(), tmp_path, ema, optimizer, schedule, 1e-3) == (2, 1.0)
     ema.step(params)  # raised "Tensor on device meta is not on the expected device cpu" before the fix
     assert all(p.device.type == "meta" for p in ema.shadow_params)
 
@@ -168,7 +168,7 @@ def test_a_resumed_schedule_takes_the_new_base_learning_rate():
     for _ in range(3):
         optimizer.step()
         schedule.step()
-    train._rebase_lr(optimizer, schedule, 2e-3)
+    runs.rebase_lr(optimizer, schedule, 2e-3)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(2e-3 / 4)
     optimizer.step()
     schedule.step()

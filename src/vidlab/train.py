@@ -19,20 +19,18 @@ import copy
 import dataclasses
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from accelerate import Accelerator
 from diffusers import DDPMScheduler
 from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
 from diffusers.training_utils import EMAModel, compute_snr
 from diffusers.utils.torch_utils import randn_tensor
 
-from vidlab import env, pixels, world
+from vidlab import env, pixels, runs, world
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 from vidlab.pipeline import VidlabPipeline, default_sampler
 
@@ -181,11 +179,6 @@ def step_flops(denoiser, cfg: TrainConfig) -> int:
     return counter.get_total_flops()
 
 
-def _latest_checkpoint(output: Path):
-    found = sorted((output / "checkpoints").glob("step_*"))
-    return found[-1] if found else None
-
-
 def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) -> VidlabPipeline | None:
     """Train (or resume) into ``output``; returns the pipeline on the training device, saved to ``output/pipeline``.
 
@@ -197,8 +190,8 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     only the main one returns the pipeline; the others return None.
     """
     # 1. Accelerate on the chosen device and precision, and the run's folder
-    accelerator = _accelerator(output, device)
-    output = _prepare_output(cfg, output, accelerator.is_main_process)
+    accelerator = runs.accelerator_for(output, device)
+    output = runs.prepare_output(cfg, output, accelerator.is_main_process)
     run = _run_record(accelerator, cfg)
     torch.manual_seed(cfg.seed)
     # 2. the nets, the optimizer, the learning-rate schedule and the EMA weights, all on the device
@@ -216,9 +209,9 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
         accelerator.register_for_checkpointing(ema)
     scheduler = training_scheduler(cfg)
     # 3. resume from the last checkpoint, whatever device and number of processes wrote it
-    start, elapsed = _resume(accelerator, output, ema, optimizer, lr_schedule, run["lr_used"])
+    start, elapsed = runs.resume(accelerator, output, ema, optimizer, lr_schedule, run["lr_used"])
     # 4. the loop: each process draws its own clips; the main process writes
-    log = _open_log(output / "log.jsonl", start) if accelerator.is_main_process else None
+    log = runs.open_log(output / "log.jsonl", start) if accelerator.is_main_process else None
     rank, world_size = accelerator.process_index, accelerator.num_processes
     began = time.perf_counter() - elapsed
     step = start
@@ -234,18 +227,18 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
             ema.step(params)
         step += 1
         seconds = time.perf_counter() - began
-        losses, out_of_time = _agree(accelerator, loss, cfg.max_minutes is not None
+        losses, out_of_time = runs.agree(accelerator, loss, cfg.max_minutes is not None
                                      and seconds > 60 * cfg.max_minutes)
         if log is not None:
             for minutes in cfg.snapshot_minutes:  # at the first step past each mark
-                if seconds >= 60 * minutes and not _snapshot_dir(output, minutes).exists():
+                if seconds >= 60 * minutes and not runs.snapshot_dir(output, minutes).exists():
                     _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
-                            _snapshot_dir(output, minutes))
+                            runs.snapshot_dir(output, minutes))
             line = {"step": step, "loss": sum(losses) / len(losses), "seconds": round(seconds, 2)}
             log.write(json.dumps(line if len(losses) == 1 else {**line, "process_losses": losses}) + "\n")
             log.flush()  # readable while training runs (live plots, other processes)
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
-            _checkpoint(accelerator, output, step, seconds)
+            runs.checkpoint(accelerator, output, step, seconds)
         if on_step is not None:
             on_step(step, loss.item())
         if out_of_time:
@@ -256,41 +249,9 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
         return None
     log.close()
     seconds = time.perf_counter() - began
-    _write_json(output / "state.json", {"step": step, "seconds": round(seconds, 1), **run})
+    runs.write_json(output / "state.json", {"step": step, "seconds": round(seconds, 1), **run})
     return _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
                    output / "pipeline")
-
-
-def _accelerator(output, device) -> Accelerator:
-    """Accelerate on ``device`` (None: env's choice, or the launcher's), training in env's precision."""
-    from accelerate import PartialState
-    from accelerate.utils import parse_flag_from_env
-
-    chosen = env.resolve_device(device) if device is not None else None
-    # `accelerate launch --cpu` says so through ACCELERATE_USE_CPU, which PartialState alone does not read;
-    # without a GPU, processes started by torchrun must be told they share the CPU, or each runs alone
-    cpu = chosen.type == "cpu" if chosen is not None else (
-        parse_flag_from_env("ACCELERATE_USE_CPU") or env.pick_device() == "cpu")
-    state = PartialState(cpu=cpu)  # the process's device, known before the precision is chosen for it
-    if chosen is not None and state.device.type != chosen.type:
-        raise ValueError(f"device={str(chosen)!r}: this process already trains on {state.device}, and Accelerate "
-                         "sets the device once per process: restart the kernel to change it (under torchrun or "
-                         "accelerate launch, leave device=None)")
-    return Accelerator(project_dir=str(output), cpu=cpu, mixed_precision=env.precision(state.device).accelerate,
-                       step_scheduler_with_optimizer=False)  # one schedule step per optimizer step
-
-
-def _prepare_output(cfg: TrainConfig, output, main: bool) -> Path:
-    """Create ``output`` and store the config; refuse to resume a run that had other settings."""
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    saved, config = output / "config.json", json.loads(json.dumps(dataclasses.asdict(cfg)))
-    if saved.exists() and json.loads(saved.read_text()) != config:
-        raise ValueError(f"{output} holds a run with a different config: resume with the same settings "
-                         f"(see {saved}) or choose a new --output folder")
-    if main:
-        _write_json(saved, config)
-    return output
 
 
 def _run_record(accelerator, cfg: TrainConfig) -> dict:
@@ -306,59 +267,6 @@ def _lr_schedule(cfg: TrainConfig, optimizer):
     if cfg.lr_schedule == "cosine":
         return get_cosine_schedule_with_warmup(optimizer, cfg.warmup_steps, cfg.steps)
     return get_constant_schedule_with_warmup(optimizer, cfg.warmup_steps)
-
-
-def _resume(accelerator, output: Path, ema, optimizer, lr_schedule, lr: float) -> tuple:
-    """Load the last checkpoint, if any, onto this run's device; return (step, seconds trained so far)."""
-    latest = _latest_checkpoint(output)
-    if latest is None:
-        return 0, 0.0
-    accelerator.load_state(str(latest))
-    if ema is not None:
-        ema.to(device=accelerator.device)  # Accelerate restores registered objects on the CPU
-    _rebase_lr(optimizer, lr_schedule, lr)
-    state = json.loads((latest / "vidlab_state.json").read_text())
-    if accelerator.is_main_process:
-        print(f"resuming from {latest.name} (step {state['step']}, {state['seconds']:.0f} s of training so far)")
-    return state["step"], state["seconds"]
-
-
-def _rebase_lr(optimizer, lr_schedule, lr: float) -> None:
-    """Put this run's base learning rate (it follows the number of processes) under a restored schedule."""
-    schedule = getattr(lr_schedule, "scheduler", lr_schedule)
-    for group, old in zip(optimizer.param_groups, schedule.base_lrs, strict=True):
-        if old != lr:
-            group["lr"] *= lr / old
-        group["initial_lr"] = lr
-    schedule.base_lrs = [lr] * len(schedule.base_lrs)
-    schedule._last_lr = [group["lr"] for group in optimizer.param_groups]
-
-
-def _open_log(log_file: Path, start: int):
-    """The loss log, opened for appending; steps after the last checkpoint are trained again, so their lines go."""
-    if log_file.exists():
-        lines = [ln for ln in log_file.read_text().splitlines() if json.loads(ln)["step"] <= start]
-        log_file.write_text("".join(ln + "\n" for ln in lines))
-    return open(log_file, "a")
-
-
-def _agree(accelerator, loss, over_time: bool) -> tuple:
-    """Every process's loss, and whether any process's clock ran out (then all stop at this step)."""
-    if accelerator.num_processes == 1:
-        return [loss.item()], over_time
-    both = accelerator.gather(torch.tensor([[loss.item(), float(over_time)]], device=accelerator.device))
-    return both[:, 0].tolist(), bool(both[:, 1].max().item() > 0)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    """Write whole or not at all, so another process never reads half a file."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
-
-
-def _snapshot_dir(output: Path, minutes: float) -> Path:
-    return output / "snapshots" / f"minutes_{minutes:g}"
 
 
 def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
@@ -383,17 +291,6 @@ def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, ru
     if ema is not None:
         ema.restore(params)
     return pipe
-
-
-def _checkpoint(accelerator, output: Path, step: int, seconds: float, keep: int = 2):
-    """Every process saves its part (the main one the weights and optimizer, each its random state)."""
-    folder = output / "checkpoints" / f"step_{step:07d}"
-    accelerator.save_state(str(folder), safe_serialization=True)
-    if accelerator.is_main_process:
-        _write_json(folder / "vidlab_state.json", {"step": step, "seconds": round(seconds, 2)})
-        for old in sorted((output / "checkpoints").glob("step_*"))[:-keep]:
-            shutil.rmtree(old)
-    accelerator.wait_for_everyone()
 
 
 def main(argv=None):

@@ -1,0 +1,119 @@
+"""A training run's folder and processes: Accelerate on the chosen device, the config check, checkpoints,
+resume on any device and with any number of processes, the loss log, and what the processes agree on.
+
+``vidlab.train`` runs the loop; this module keeps the run's records straight. Only the main process writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+
+from vidlab import env
+
+
+def latest_checkpoint(output: Path):
+    """The newest checkpoint folder of a run, or None."""
+    found = sorted((output / "checkpoints").glob("step_*"))
+    return found[-1] if found else None
+
+
+def accelerator_for(output, device) -> Accelerator:
+    """Accelerate on ``device`` (None: env's choice, or the launcher's), training in env's precision."""
+    from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
+
+    chosen = env.resolve_device(device) if device is not None else None
+    # `accelerate launch --cpu` says so through ACCELERATE_USE_CPU, which PartialState alone does not read;
+    # without a GPU, processes started by torchrun must be told they share the CPU, or each runs alone
+    cpu = chosen.type == "cpu" if chosen is not None else (
+        parse_flag_from_env("ACCELERATE_USE_CPU") or env.pick_device() == "cpu")
+    state = PartialState(cpu=cpu)  # the process's device, known before the precision is chosen for it
+    if chosen is not None and state.device.type != chosen.type:
+        raise ValueError(f"device={str(chosen)!r}: this process already trains on {state.device}, and Accelerate "
+                         "sets the device once per process: restart the kernel to change it (under torchrun or "
+                         "accelerate launch, leave device=None)")
+    return Accelerator(project_dir=str(output), cpu=cpu, mixed_precision=env.precision(state.device).accelerate,
+                       step_scheduler_with_optimizer=False)  # one schedule step per optimizer step
+
+
+def prepare_output(cfg, output, main: bool) -> Path:
+    """Create ``output`` and store the config; refuse to resume a run that had other settings."""
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    saved, config = output / "config.json", json.loads(json.dumps(dataclasses.asdict(cfg)))
+    if saved.exists() and json.loads(saved.read_text()) != config:
+        raise ValueError(f"{output} holds a run with a different config: resume with the same settings "
+                         f"(see {saved}) or choose a new --output folder")
+    if main:
+        write_json(saved, config)
+    return output
+
+
+def resume(accelerator, output: Path, ema, optimizer, lr_schedule, lr: float) -> tuple:
+    """Load the last checkpoint, if any, onto this run's device; return (step, seconds trained so far)."""
+    latest = latest_checkpoint(output)
+    if latest is None:
+        return 0, 0.0
+    accelerator.load_state(str(latest))
+    if ema is not None:
+        ema.to(device=accelerator.device)  # Accelerate restores registered objects on the CPU
+    rebase_lr(optimizer, lr_schedule, lr)
+    state = json.loads((latest / "vidlab_state.json").read_text())
+    if accelerator.is_main_process:
+        print(f"resuming from {latest.name} (step {state['step']}, {state['seconds']:.0f} s of training so far)")
+    return state["step"], state["seconds"]
+
+
+def rebase_lr(optimizer, lr_schedule, lr: float) -> None:
+    """Put this run's base learning rate (it follows the number of processes) under a restored schedule."""
+    schedule = getattr(lr_schedule, "scheduler", lr_schedule)
+    for group, old in zip(optimizer.param_groups, schedule.base_lrs, strict=True):
+        if old != lr:
+            group["lr"] *= lr / old
+        group["initial_lr"] = lr
+    schedule.base_lrs = [lr] * len(schedule.base_lrs)
+    schedule._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+
+def open_log(log_file: Path, start: int):
+    """The loss log, opened for appending; steps after the last checkpoint are trained again, so their lines go."""
+    if log_file.exists():
+        lines = [ln for ln in log_file.read_text().splitlines() if json.loads(ln)["step"] <= start]
+        log_file.write_text("".join(ln + "\n" for ln in lines))
+    return open(log_file, "a")
+
+
+def agree(accelerator, loss, over_time: bool) -> tuple:
+    """Every process's loss, and whether any process's clock ran out (then all stop at this step)."""
+    if accelerator.num_processes == 1:
+        return [loss.item()], over_time
+    both = accelerator.gather(torch.tensor([[loss.item(), float(over_time)]], device=accelerator.device))
+    return both[:, 0].tolist(), bool(both[:, 1].max().item() > 0)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write whole or not at all, so another process never reads half a file."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
+def snapshot_dir(output: Path, minutes: float) -> Path:
+    return output / "snapshots" / f"minutes_{minutes:g}"
+
+
+def checkpoint(accelerator, output: Path, step: int, seconds: float, keep: int = 2):
+    """Every process saves its part (the main one the weights and optimizer, each its random state)."""
+    folder = output / "checkpoints" / f"step_{step:07d}"
+    accelerator.save_state(str(folder), safe_serialization=True)
+    if accelerator.is_main_process:
+        write_json(folder / "vidlab_state.json", {"step": step, "seconds": round(seconds, 2)})
+        for old in sorted((output / "checkpoints").glob("step_*"))[:-keep]:
+            shutil.rmtree(old)
+    accelerator.wait_for_everyone()
