@@ -1,16 +1,18 @@
 """vidlab: video diffusion at small scale, measured against exact physics.
 
 Submodules are imported lazily so that ``import vidlab`` stays fast:
-``vidlab.world`` (ground-truth 2-D physics clips), ``vidlab.probes`` (physics measured in any video),
-``vidlab.check`` (the probes against ground truth), ``vidlab.show`` (inline looping videos), ``vidlab.env``
-(versions, device, precision and fast mode), ``vidlab.denoiser`` (the tiny denoiser network), ``vidlab.pipeline`` (it as
-a diffusers pipeline), ``vidlab.train`` (training) and ``vidlab.evaluate`` (metrics on held-out clips).
+- measuring: ``world`` (ground-truth 2-D physics clips), ``probes`` (physics measured in any video),
+  ``check`` (the probes against ground truth), ``evaluate`` (a model's metrics on held-out clips);
+- the tiny model: ``denoiser`` (the network), ``pipeline`` (it as a diffusers pipeline), ``train`` (the
+  training loop), ``runs`` (a run's checkpoints, resume and processes);
+- around them: ``env`` (versions, device, precision, fast mode), ``pixels`` (video arrays in and out),
+  ``show`` (inline looping videos).
 """
 
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["check", "denoiser", "env", "evaluate", "pipeline", "pixels", "probes", "show", "train", "world"]
+__all__ = ["check", "denoiser", "env", "evaluate", "pipeline", "pixels", "probes", "runs", "show", "train", "world"]
 
 
 def __getattr__(name):
