@@ -71,11 +71,18 @@ def pick_device() -> str:
     return "cpu"
 
 
+def _as_device(device):
+    """``device`` as a torch.device, None meaning :func:`pick_device`'s choice (no checks: meta is allowed)."""
+    import torch
+
+    return torch.device(device if device is not None else pick_device())
+
+
 def resolve_device(device=None):
     """``device`` as a torch.device; None means :func:`pick_device`'s choice. A missing GPU is named plainly."""
     import torch
 
-    device = torch.device(device if device is not None else pick_device())
+    device = _as_device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={str(device)!r}: this machine has no usable CUDA GPU ({COLAB_GPU_HINT}); "
                          "use device='cpu' or device=None")
@@ -88,7 +95,7 @@ def cuda_capability(device=None) -> tuple | None:
     """(major, minor) compute capability of a CUDA device, e.g. (7, 5) for a T4; None off CUDA."""
     import torch
 
-    device = torch.device(device if device is not None else pick_device())
+    device = _as_device(device)
     if device.type != "cuda":
         return None
     return torch.cuda.get_device_capability(device)
@@ -100,9 +107,8 @@ def native_formats(device=None) -> tuple:
     Decided by compute capability on CUDA: fp16 tensor cores from 7.0 (V100, T4), bf16 from 8.0 (A100,
     RTX 30xx, H100). ``torch.cuda.is_bf16_supported()`` is not used: it says True on a T4 through emulation.
     """
-    import torch
 
-    device = torch.device(device if device is not None else pick_device())
+    device = _as_device(device)
     if device.type == "cuda":
         major, _ = cuda_capability(device)
         return ("fp32",) + (("fp16",) if major >= 7 else ()) + (("bf16",) if major >= 8 else ())
@@ -130,9 +136,8 @@ def precision(device=None) -> Precision:
     ``VIDLAB_PRECISION`` (fp32, bf16, fp16) overrides the choice, to measure a precision; asking for one that
     the hardware lacks natively (bf16 on a T4) raises a ValueError that says so.
     """
-    import torch
 
-    device = torch.device(device if device is not None else pick_device())
+    device = _as_device(device)
     native = native_formats(device)
     asked = os.environ.get("VIDLAB_PRECISION", "").strip().lower()
     if asked:
@@ -155,7 +160,7 @@ def describe_device(device=None) -> dict:
     """What a record should say about the device: its type, GPU model and compute capability, precision."""
     import torch
 
-    device = torch.device(device if device is not None else pick_device())
+    device = _as_device(device)
     info = {"device": device.type}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
@@ -223,9 +228,9 @@ def report() -> str:
     for name, version in vers.items():
         print(f"{name:<{width}}  {version or 'not installed'}")
     where = "Google Colab" if in_colab() else platform.system()
-    gpu = describe_device(device).get("gpu") if versions(["torch"])["torch"] else None
+    gpu = describe_device(device).get("gpu") if vers["torch"] else None
     print(f"{'device':<{width}}  {device}{f' ({gpu})' if gpu else ''} ({where}, {os.cpu_count()} CPU cores)")
-    if versions(["torch"])["torch"]:
+    if vers["torch"]:
         chosen = precision(device)
         print(f"{'precision':<{width}}  {chosen.name} ({chosen.reason})")
     print(f"{'fast mode':<{width}}  {'on (VIDLAB_FAST=1): small workloads' if fast_mode() else 'off'}")
