@@ -35,7 +35,7 @@ def clean_sweep(n):
     errors, gravity, with_events = [], [], 0
     for clip in random_clips(n):
         report = probes.physics_report(clip.video, clip.fps)
-        errors.append(check.centre_errors(clip, report))
+        errors.append(check.center_errors(clip, report))
         with_events += bool(report.events)
         if clip.gravity_px_s2 and report.free_flight_frames >= 8:
             gravity.append(abs(report.gravity_px_s2 / clip.gravity_px_s2 - 1))
@@ -44,7 +44,7 @@ def clean_sweep(n):
           f"p99 {np.nanpercentile(err, 99):.3f}, max {np.nanmax(err):.3f}, objects missed {int(np.isnan(err).sum())}; "
           "gravity error max "
           f"{100 * max(gravity):.2f}% over {len(gravity)} clips; clips with false events {with_events}")
-    return {"clips": n, "centre_median_px": float(np.nanmedian(err)), "centre_max_px": float(np.nanmax(err)),
+    return {"clips": n, "center_median_px": float(np.nanmedian(err)), "center_max_px": float(np.nanmax(err)),
             "missed": int(np.isnan(err).sum()), "gravity_max_rel": max(gravity), "false_event_clips": with_events}
 
 
@@ -58,7 +58,7 @@ def degraded(n):
             for seed in range(n):
                 clip = world.simulate(scenario, seed)
                 report = probes.physics_report(world.degrade(clip.video, seed=seed, **kw), clip.fps)
-                errs.append(check.centre_errors(clip, report))
+                errs.append(check.center_errors(clip, report))
                 events += bool(report.events)
             row.append((scenario, float(np.nanmax(np.concatenate(errs))), events))
         out[name] = row

@@ -182,7 +182,7 @@ def main():
     for name, r in rows.items():
         train_cols = ([f"{r['params_m']:.2f} M", str(r["steps"]), f"{r['s_per_step']:.2f}",
                        f"{r['gflop_per_step']:.0f}", f"{r['peak_fraction']:.0%}"] if "steps" in r else ["-"] * 5)
-        print(f"| {name} | " + " | ".join(train_cols) + f" | {r['correct_count']:.3f} | {r['centre_error_px']:.2f} | "
+        print(f"| {name} | " + " | ".join(train_cols) + f" | {r['correct_count']:.3f} | {r['center_error_px']:.2f} | "
               f"{r['gravity_rel_error']:.1%} | {r['radius_cv']:.3f} |")
     record("train_vs_peers", {"minutes": args.minutes, "clips": args.clips, "sampling_steps": args.steps,
                               **env.describe_device(device), "matmul_peak_gflops": peak / 1e9, "rows": rows})

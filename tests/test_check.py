@@ -21,10 +21,10 @@ def test_match_tracks_gives_none_where_nothing_was_seen():
     assert check.match_tracks(clip, probes.physics_report(blank, clip.fps)) == [None]
 
 
-def test_centre_errors_cover_every_whole_frame_and_mark_a_lost_ball():
+def test_center_errors_cover_every_whole_frame_and_mark_a_lost_ball():
     clip = world.simulate("projectile", 5)
-    errors = check.centre_errors(clip, probes.physics_report(clip.video, clip.fps))
+    errors = check.center_errors(clip, probes.physics_report(clip.video, clip.fps))
     assert len(errors) == int((clip.visible_fraction[:, 0] > 0.999).sum()) and errors.max() < 0.25
     blank = np.full_like(clip.video, 255)
-    lost = check.centre_errors(clip, probes.physics_report(blank, clip.fps))
+    lost = check.center_errors(clip, probes.physics_report(blank, clip.fps))
     assert len(lost) == len(errors) and np.isnan(lost).all()

@@ -23,9 +23,9 @@ def test_generated_video_metrics_rank_truth_above_the_baselines():
     truth = evaluate.video_metrics([c.video for c in clips], clips, 4)
     base = evaluate.baseline_rows(clips, 4)
     still, moving = base["copy last frame"], base["constant velocity"]
-    assert truth["correct_count"] == 1.0 and truth["centre_error_px"] < 0.05 and truth["gravity_rel_error"] < 0.01
+    assert truth["correct_count"] == 1.0 and truth["center_error_px"] < 0.05 and truth["gravity_rel_error"] < 0.01
     assert truth["radius_cv"] < 0.01 and all(evaluate.meets_bar(truth).values())
-    assert still["centre_error_px"] > moving["centre_error_px"] > 1.0
+    assert still["center_error_px"] > moving["center_error_px"] > 1.0
     assert still["gravity_rel_error"] > 0.5 and not evaluate.meets_bar(still)["gravity_rel_error"]
 
 
@@ -33,13 +33,13 @@ def test_a_missing_ball_counts_as_infinitely_far_and_fails_the_bar():
     clips = world.dataset("projectile", "id", range(2), size=32)
     empty = [np.full_like(c.video, 255) for c in clips]  # white frames: no ball anywhere
     m = evaluate.video_metrics(empty, clips, 4)
-    assert m["correct_count"] == 0.0 and m["centre_error_px"] == np.inf
+    assert m["correct_count"] == 0.0 and m["center_error_px"] == np.inf
     assert not any(evaluate.meets_bar(m).values())
 
 
 def test_the_table_has_one_row_per_model_and_named_columns():
-    rows = {"model": {"correct_count": 1.0, "centre_error_px": 0.154, "gravity_rel_error": 0.013, "radius_cv": 0.007},
-            "copy last frame": {"correct_count": 1.0, "centre_error_px": np.inf, "gravity_rel_error": 0.997,
+    rows = {"model": {"correct_count": 1.0, "center_error_px": 0.154, "gravity_rel_error": 0.013, "radius_cv": 0.007},
+            "copy last frame": {"correct_count": 1.0, "center_error_px": np.inf, "gravity_rel_error": 0.997,
                                 "radius_cv": 0.0}}
     text = evaluate.table(rows, extra={"steps": {"model": "6,715"}})
     lines = text.splitlines()
@@ -63,4 +63,4 @@ def test_continue_clips_is_reproducible_and_keeps_the_context(tmp_path):
 def test_the_shipped_model_meets_the_bar_on_a_few_held_out_clips():
     rows = evaluate.evaluate(load_pretrained(device="cpu"), n_clips=4, num_inference_steps=10)
     assert all(evaluate.meets_bar(rows["model"]).values())
-    assert rows["model"]["centre_error_px"] < rows["constant velocity"]["centre_error_px"]
+    assert rows["model"]["center_error_px"] < rows["constant velocity"]["center_error_px"]

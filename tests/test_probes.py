@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from vidlab import probes, world
-from vidlab.check import centre_errors, false_alarms, injection_recall
+from vidlab.check import center_errors, false_alarms, injection_recall
 
 BACKGROUNDS = [(255, 255, 255), (20, 20, 20), (90, 130, 180), (230, 220, 180), (128, 128, 128)]
 clips = st.builds(
@@ -24,8 +24,8 @@ clips = st.builds(
 
 @settings(max_examples=60)
 @given(clips)
-def test_centres_within_a_quarter_pixel_on_clean_clips(clip):
-    err = centre_errors(clip, probes.physics_report(clip.video, clip.fps))
+def test_centers_within_a_quarter_pixel_on_clean_clips(clip):
+    err = center_errors(clip, probes.physics_report(clip.video, clip.fps))
     assert np.all(np.isfinite(err)), "an object in full view was not found"
     assert err.max() <= 0.25
 
@@ -88,13 +88,13 @@ def test_wrong_gravity_is_measured_as_wrong():
     {"blur": 1.0}, {"noise": 0.03}, {"jpeg_quality": 75}, {"grayscale": True},
     {"blur": 0.7, "noise": 0.02, "jpeg_quality": 85},
 ])
-def test_single_ball_centres_survive_blur_noise_compression_and_grayscale(degradation):
+def test_single_ball_centers_survive_blur_noise_compression_and_grayscale(degradation):
     for scenario in ("uniform", "projectile"):
         for seed in range(10):
             clip = world.simulate(scenario, seed)
             video = world.degrade(clip.video, seed=seed, **degradation)
             report = probes.physics_report(video, clip.fps)
-            assert centre_errors(clip, report).max() <= 0.25
+            assert center_errors(clip, report).max() <= 0.25
             assert report.events == []
 
 

@@ -1,5 +1,8 @@
 """vidlab.world: shapes, determinism, exact physics, splits, captions, injected failures."""
 
+import dataclasses
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -200,3 +203,46 @@ def test_a_new_scenario_is_one_table_entry(monkeypatch):
     assert clip.centers[-1, 0, 1] > clip.centers[0, 0, 1] + 5  # it fell
     with pytest.raises(ValueError, match="unknown scenario 'fly'"):
         world.simulate("fly", 0)
+
+
+def _fingerprint(clip):
+    digest = hashlib.sha256(clip.video.tobytes())
+    digest.update(np.ascontiguousarray(clip.centers).tobytes())
+    return digest.hexdigest()[:16]
+
+
+# Taken before rendering got its own random stream (2026-11-23): plain-background clips, the ones the shipped
+# model was trained on, must not change when the texture stream or a scenario's draws do.
+PLAIN_FINGERPRINTS = {
+    ("uniform", 7, 32): "a8326e05b8c629e3", ("projectile", 7, 32): "39a3b3eb117a60df",
+    ("collision", 7, 32): "34b7a9d94b75a71a", ("occlusion", 7, 32): "51bbb441e8229123",
+    ("table", 7, 32): "aa24c8b75039d4d6", ("uniform", 123, 64): "da9c9df9e0d644d1",
+    ("projectile", 123, 64): "8730a9b9514e537d", ("collision", 123, 64): "7bfd30350a6ea732",
+    ("occlusion", 123, 64): "4686706bf5ecdc0c", ("table", 123, 64): "a238d07249210638",
+    ("projectile", world.TRAIN_SEED_BASE + 5, 32): "5ada75ae419de756",
+}
+
+
+@pytest.mark.parametrize("key", PLAIN_FINGERPRINTS)
+def test_plain_background_clips_are_bit_identical_to_the_shipped_models_data(key):
+    scenario, seed, size = key
+    assert _fingerprint(world.simulate(scenario, seed, size=size)) == PLAIN_FINGERPRINTS[key]
+
+
+def test_the_texture_has_its_own_random_stream(monkeypatch):
+    from vidlab.world import scenarios
+
+    before = world.simulate("projectile", 3, background="noise", size=32)
+    setup = scenarios.TABLE["projectile"].setup
+
+    def one_more_draw(p, rng):  # a scenario that draws one extra number after its set-up
+        scene = setup(p, rng)
+        rng.random()
+        return scene
+
+    changed = dataclasses.replace(scenarios.TABLE["projectile"], setup=one_more_draw)
+    monkeypatch.setitem(scenarios.TABLE, "projectile", changed)
+    after = world.simulate("projectile", 3, background="noise", size=32)
+    assert np.array_equal(before.video, after.video)
+    other_seed = world.simulate("projectile", 4, background="noise", size=32)
+    assert not np.array_equal(before.video[0], other_seed.video[0])  # a different seed: a different texture

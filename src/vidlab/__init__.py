@@ -5,6 +5,7 @@ Submodules are imported lazily so that ``import vidlab`` stays fast:
   ``check`` (the probes against ground truth), ``evaluate`` (a model's metrics on held-out clips);
 - the tiny model: ``denoiser`` (the network), ``pipeline`` (it as a diffusers pipeline), ``train`` (the
   training loop), ``runs`` (a run's checkpoints, resume and processes);
+- public models: ``public`` (the registry of public video models through diffusers; reserved, empty for now);
 - around them: ``env`` (versions, device, precision, fast mode), ``pixels`` (video arrays in and out),
   ``show`` (inline looping videos).
 """
@@ -12,7 +13,8 @@ Submodules are imported lazily so that ``import vidlab`` stays fast:
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["check", "denoiser", "env", "evaluate", "pipeline", "pixels", "probes", "runs", "show", "train", "world"]
+__all__ = ["check", "denoiser", "env", "evaluate", "pipeline", "pixels", "probes", "public", "runs", "show", "train",
+           "world"]
 
 
 def __getattr__(name):

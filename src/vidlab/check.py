@@ -23,7 +23,7 @@ def match_tracks(clip: world.Clip, report: probes.PhysicsReport) -> list:
     return out
 
 
-def centre_errors(clip: world.Clip, report: probes.PhysicsReport) -> np.ndarray:
+def center_errors(clip: world.Clip, report: probes.PhysicsReport) -> np.ndarray:
     """Centre error (px) on every frame where an object is wholly in view; NaN where it was not found."""
     errs = []
     for j, tr in enumerate(match_tracks(clip, report)):

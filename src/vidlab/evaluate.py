@@ -17,9 +17,9 @@ import torch
 from vidlab import check, probes, world
 
 # The tiny model's quality bar (issue 3): metric -> (comparison, threshold).
-QUALITY_BAR = {"correct_count": (">=", 0.98), "centre_error_px": ("<=", 1.0), "gravity_rel_error": ("<=", 0.10),
+QUALITY_BAR = {"correct_count": (">=", 0.98), "center_error_px": ("<=", 1.0), "gravity_rel_error": ("<=", 0.10),
                "radius_cv": ("<=", 0.05)}
-COLUMNS = {"correct_count": ("right count", "{:.3f}"), "centre_error_px": ("centre error", "{:.2f} px"),
+COLUMNS = {"correct_count": ("right count", "{:.3f}"), "center_error_px": ("centre error", "{:.2f} px"),
            "gravity_rel_error": ("gravity error", "{:.1%}"), "radius_cv": ("radius CV", "{:.3f}")}
 
 
@@ -107,7 +107,7 @@ def video_metrics(videos, clips, context_frames: int) -> dict:
             gravity.append(abs(g / clip.gravity_px_s2 - 1) if g is not None else np.inf)
     errors = np.concatenate(errors) if errors else np.zeros(0)
     return {"clips": len(clips), "correct_count": float(np.mean(np.concatenate(counts))),
-            "centre_error_px": float(np.median(errors)) if len(errors) else float("nan"),
+            "center_error_px": float(np.median(errors)) if len(errors) else float("nan"),
             "gravity_rel_error": float(np.median(gravity)) if gravity else float("nan"),
             "radius_cv": float(np.median(radius_cv)) if radius_cv else float("nan")}
 

@@ -45,7 +45,7 @@ def _as_frames(clip) -> np.ndarray:
     return np.clip(np.rint(v * 255), 0, 255).astype(np.uint8)
 
 
-def _centres(overlay, t_len):
+def _centers(overlay, t_len):
     """[T, N, 2] centres, and the events by frame, from a PhysicsReport, a Clip or an array."""
     if overlay is None:
         return None, {}
@@ -94,7 +94,7 @@ def compose(clips: Sequence, captions: Sequence[str] | None = None, overlays: Se
             scale = height / v.shape[1]
             canvas.paste(Image.fromarray(frame).resize((w, height), Image.NEAREST), (x0, 0))
             draw.rectangle([x0, 0, x0 + w - 1, height - 1], outline=(170, 170, 170))  # the frame's edge
-            cs, events = _centres(ov, len(v))
+            cs, events = _centers(ov, len(v))
             if cs is not None:
                 for n, (x, y) in enumerate(cs[min(t, len(v) - 1)]):
                     if np.isfinite(x):
@@ -146,7 +146,7 @@ def filmstrip(clip, n: int = 8, overlay=None, height: int = 96) -> Image.Image:
     """A static strip of ``n`` evenly spaced frames (a PIL image that notebooks show as PNG)."""
     frames = _as_frames(clip)
     idx = np.linspace(0, len(frames) - 1, min(n, len(frames))).round().astype(int)
-    cs, _ = _centres(overlay, len(frames))
+    cs, _ = _centers(overlay, len(frames))
     picked = [frames[i] for i in idx]
     ov = [cs[i:i + 1] for i in idx] if cs is not None else [None] * len(idx)
     return compose([p[None] for p in picked], [f"t={i}" for i in idx], ov, height)[0]

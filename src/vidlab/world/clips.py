@@ -53,7 +53,7 @@ def simulate(scenario: str, seed: int, **params) -> Clip:
     colors = np.broadcast_to(np.array([b.rgb for b in balls], np.uint8), (t_len, n, 3)).copy()
     rects = [(k, x0 * scale - 0.5, y0 * scale - 0.5, x1 * scale - 0.5, y1 * scale - 0.5, front)
              for k, x0, y0, x1, y1, front in scenery]
-    bg = background_image(p, rng)
+    bg = background_image(p, seed)
     video, frac = render(centers, radii, colors, np.ones((t_len, n), bool), p["size"], bg, rects)
     info = {**p, "scenario": scenario, "seed": seed, "gravity_sim": gravity, "restitution_sim": e,
             "substeps": substeps, "init": [{"pos": b.pos.tolist(), "vel": b.vel.tolist(), "radius": b.radius,

@@ -10,7 +10,6 @@ from vidlab.world.clip import Clip, Injected
 from vidlab.world.clips import simulate
 from vidlab.world.params import COLORS, DEFAULTS, WORLD_SIZE
 from vidlab.world.render import background_image, render
-from vidlab.world.scenarios import build_scene
 
 INJECTIONS = ("vanish", "teleport", "morph", "color_change", "gravity", "interpenetration")
 
@@ -34,9 +33,7 @@ def rerender(clip: Clip, centers=None, radii=None, colors=None, visible=None) ->
 
 def _rerender(clip: Clip, centers, radii, colors, visible_mask, injected) -> Clip:
     p = clip.params
-    rng = np.random.default_rng(clip.seed)
-    build_scene(clip.scenario, p, rng)  # replay the draws so the background texture is the same
-    bg = background_image(p, rng)
+    bg = background_image(p, clip.seed)
     video, frac = render(centers, radii, colors, visible_mask, p["size"], bg, clip.scenery)
     return dataclasses.replace(clip, video=video, centers=centers, radii=radii, colors=colors,
                                visible=(frac >= 0.5) & visible_mask, visible_fraction=frac * visible_mask,

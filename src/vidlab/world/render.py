@@ -6,13 +6,24 @@ import numpy as np
 
 from vidlab.world.params import SCENERY_COLORS, to_rgb
 
+# The texture has its own random stream, keyed by the clip's seed: adding a draw to a scenario's set-up
+# leaves every background as it was.
+TEXTURE_STREAM = 0x7E57
 
-def background_image(p: dict, rng: np.random.Generator) -> np.ndarray:
+
+def texture_rng(seed: int) -> np.random.Generator:
+    """The random stream of a clip's background texture, independent of the scene's own stream."""
+    return np.random.default_rng([TEXTURE_STREAM, int(seed)])
+
+
+def background_image(p: dict, seed: int) -> np.ndarray:
+    """The static background of a clip: plain colour, or value-noise texture drawn from ``texture_rng(seed)``."""
     size = p["size"]
     if p["background"] == "plain":
         color = np.array(to_rgb(p["background_color"] or (255, 255, 255)), float) / 255
         return np.broadcast_to(color, (size, size, 3)).copy()
     color = np.array(to_rgb(p["background_color"] or (200, 200, 200)), float) / 255
+    rng = texture_rng(seed)
     coarse = rng.uniform(-1, 1, (size // 8 + 2, size // 8 + 2))
     # Smooth value noise plus fine grain: a static texture, the same in every frame.
     idx = np.linspace(0, coarse.shape[0] - 1.001, size)

@@ -131,9 +131,9 @@ def _occlusion(p, rng):
     width = 2 * r + 0.2
     v = max(v, (2 * r + width + 0.4) / span)
     vel = np.array([v, 0.0]) * (1 if rng.random() < 0.5 else -1)
-    centre = rng.uniform(4.0, 6.0)
-    pos = np.array([centre - vel[0] * span / 2, rng.uniform(r + 1.0, s - r - 1.0)])
-    rect = ("occluder", centre - width / 2, 1.0, centre + width / 2, s - 1.0, True)
+    center = rng.uniform(4.0, 6.0)
+    pos = np.array([center - vel[0] * span / 2, rng.uniform(r + 1.0, s - r - 1.0)])
+    rect = ("occluder", center - width / 2, 1.0, center + width / 2, s - 1.0, True)
     return [Ball(pos, vel, r, rgb)], (), [rect], 0.0
 
 
