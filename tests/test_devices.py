@@ -9,6 +9,7 @@ the test process, and a fork of a process that has already run torch's CPU threa
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_a_missing_gpu_is_named_with_the_fix():
 
 
 def test_the_training_device_is_checked_and_named(tmp_path):
-    with pytest.raises(ValueError, match="device='meta': this process already trains on cpu"):
+    with pytest.raises(ValueError, match=f"device='meta': this process already trains on {env.pick_device()}"):
         train.train(train.TrainConfig(steps=1, **TINY), tmp_path / "run", device="meta")
     if env.pick_device() != "cuda":
         result = subprocess.run([sys.executable, "-m", "vidlab.train", "--output", str(tmp_path / "cli"),
@@ -176,12 +177,21 @@ def test_a_resumed_schedule_takes_the_new_base_learning_rate():
 
 
 def _launch(processes: int, output, *args):
-    """``torchrun --standalone --nproc_per_node N -m vidlab.train``, as a reader launches it (gloo on CPUs)."""
+    """``torchrun --standalone --nproc_per_node N -m vidlab.train``, as a reader launches it, on the CPU (gloo) even
+    where there is a GPU: NCCL refuses two processes on one GPU."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
                "-m", "vidlab.train", "--output", str(output), *CLI_TINY, *args]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     assert result.returncode == 0, result.stderr[-3000:]
     return [json.loads(line) for line in (Path(output) / "log.jsonl").read_text().splitlines()]
+
+
+def test_more_processes_than_gpus_is_refused_with_the_fix():
+    runs.check_gpus_per_process(1, 1)
+    runs.check_gpus_per_process(4, 0)  # no GPU: the processes share the CPU
+    with pytest.raises(ValueError, match="2 processes were started on a machine with 1 GPU.*--nproc_per_node 1"):
+        runs.check_gpus_per_process(2, 1)
 
 
 def test_two_processes_train_on_different_clips_and_write_each_file_once(tmp_path):

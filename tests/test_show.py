@@ -68,3 +68,13 @@ def test_step_grid_and_slider_and_live_loss():
         live(step, 1.0 / step)
     live.close()
     assert list(live.line.get_xdata()) == [1, 2, 3, 4, 5]
+
+
+def test_mp4_without_imageio_ffmpeg_says_what_to_install(tmp_path, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "imageio_ffmpeg"
+                        else real_find_spec(name, *a))
+    with pytest.raises(RuntimeError, match="needs imageio-ffmpeg: pip install imageio-ffmpeg, or save a .gif"):
+        show.save_video(world.simulate("uniform", 0), tmp_path / "c.mp4")

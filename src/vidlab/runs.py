@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def accelerator_for(output, device) -> Accelerator:
     # without a GPU, processes started by torchrun must be told they share the CPU, or each runs alone
     cpu = chosen.type == "cpu" if chosen is not None else (
         parse_flag_from_env("ACCELERATE_USE_CPU") or env.pick_device() == "cpu")
+    if not cpu:
+        check_gpus_per_process(int(os.environ.get("LOCAL_WORLD_SIZE", "1")), torch.cuda.device_count())
     state = PartialState(cpu=cpu)  # the process's device, known before the precision is chosen for it
     if chosen is not None and state.device.type != chosen.type:
         raise ValueError(f"device={str(chosen)!r}: this process already trains on {state.device}, and Accelerate "
@@ -40,6 +43,14 @@ def accelerator_for(output, device) -> Accelerator:
                          "accelerate launch, leave device=None)")
     return Accelerator(project_dir=str(output), cpu=cpu, mixed_precision=env.precision(state.device).accelerate,
                        step_scheduler_with_optimizer=False)  # one schedule step per optimizer step
+
+
+def check_gpus_per_process(local_processes: int, gpus: int) -> None:
+    """NCCL needs a GPU of its own for every process: refuse, with the fix, when more processes start than GPUs."""
+    if gpus and local_processes > gpus:
+        raise ValueError(f"{local_processes} processes were started on a machine with {gpus} GPU(s): NCCL needs one "
+                         f"GPU per process. Start at most {gpus} (torchrun --nproc_per_node {gpus}), or set "
+                         "CUDA_VISIBLE_DEVICES= to train all of them on the CPU")
 
 
 def prepare_output(cfg, output, main: bool) -> Path:

@@ -159,7 +159,12 @@ def save_video(clip, path, fps: float = 8.0) -> None:
     if path.endswith(".gif"):
         video(frames, captions=[""], fps=fps, height=frames.shape[1]).save(path)
     elif path.endswith(".mp4"):
+        import importlib.util
+
         import imageio.v2 as imageio
+
+        if importlib.util.find_spec("imageio_ffmpeg") is None:  # else imageio tries another writer and fails
+            raise RuntimeError(f"writing {path!r} needs imageio-ffmpeg: pip install imageio-ffmpeg, or save a .gif")
 
         # H.264 wants even sizes; repeat the last row or column if needed.
         pad = ((0, 0), (0, frames.shape[1] % 2), (0, frames.shape[2] % 2), (0, 0))
