@@ -118,7 +118,23 @@ def test_native_formats_follow_compute_capability_not_emulation(monkeypatch, cap
     assert ("not yet measured" in chosen.reason) == (len(native) > 1)
 
 
+def test_the_fastest_native_precision_measured_to_keep_the_bar_is_chosen(monkeypatch):
+    monkeypatch.setattr(env, "cpu_has_bf16_units", lambda: True)
+    monkeypatch.setattr(env, "KEEPS_THE_BAR", {})
+    assert env.native_formats("cpu") == ("fp32", "bf16") and env.precision("cpu").name == "fp32"
+    monkeypatch.setitem(env.KEEPS_THE_BAR, ("cpu", "bf16"), "measured")
+    assert env.precision("cpu") == env.Precision("bf16", "measured")
+    monkeypatch.setattr(env, "cpu_has_bf16_units", lambda: False)
+    assert env.precision("cpu").name == "fp32"  # listed, but not native on this CPU
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # a T4
+    monkeypatch.setitem(env.KEEPS_THE_BAR, ("cuda", "bf16"), "measured on an H100")
+    assert env.precision("cuda").name == "fp32"
+    monkeypatch.setitem(env.KEEPS_THE_BAR, ("cuda", "fp16"), "measured")
+    assert env.precision("cuda").name == "fp16"
+
+
 def test_precision_override_is_checked_against_the_hardware(monkeypatch):
+    monkeypatch.setattr(env, "cpu_has_bf16_units", lambda: False)  # an older CPU: bf16 would be emulated
     assert env.precision("cpu").name == "fp32"
     monkeypatch.setenv("VIDLAB_PRECISION", "bf16")
     with pytest.raises(ValueError, match="VIDLAB_PRECISION=bf16: cpu here computes natively only in fp32"):
@@ -146,7 +162,7 @@ def test_each_process_draws_its_own_clips_and_one_process_keeps_the_old_seeds():
     alone, first, second = train.make_batch(cfg, 5), train.make_batch(cfg, 5, 0, 2), train.make_batch(cfg, 5, 1, 2)
     assert torch.equal(alone[0], train.make_batch(cfg, 5, 0, 1)[0])
     assert not torch.equal(first[0], second[0])
-    seed = train.TRAIN_SEED_BASE + (cfg.seed * 1_000_003 + 5) * cfg.batch_size  # the formula before processes
+    seed = world.TRAIN_SEED_BASE + (cfg.seed * 1_000_003 + 5) * cfg.batch_size  # the formula before processes
     np.testing.assert_allclose(alone[0][0].numpy(), world.simulate(
         "projectile", seed, size=32, num_frames=8).video.transpose(0, 3, 1, 2) / 127.5 - 1, atol=1e-6)
     draws = {(step, rank): train.step_generator(cfg, step, rank, 2).initial_seed() for step in range(3)

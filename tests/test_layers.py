@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vidlab"
-LAYERS = [{"env", "pixels", "denoiser", "model"}, {"world", "probes", "show", "runs"}, {"check", "pipeline"},
+LAYERS = [{"env", "pixels", "denoiser", "model"}, {"world", "probes", "show", "runs"}, {"check", "pipeline", "batches"},
           {"evaluate", "train", "public"}]
 
 

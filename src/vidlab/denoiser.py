@@ -49,6 +49,19 @@ def denoiser_inputs(sample: torch.Tensor, context: torch.Tensor, context_mask: t
     return torch.cat([sample, context, mask[:, :, None, None, None].expand(b, t, 1, h, w), anchor], dim=2)
 
 
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Scaled dot-product attention, ``[S, heads, N, d]`` each. torch's fused kernel, except in bf16 on a CPU.
+
+    On a CPU, torch's fused (flash) kernel is slow in bf16 at this model's sizes (sequences of 16 frames, heads
+    of 8 to 32 channels): 2.5x slower than in fp32 in benchmarks/train_levers.py's profile, while the plain
+    matrix-product form runs on the CPU's bf16 units. Both compute the same softmax(q k^T / sqrt(d)) v.
+    """
+    if q.device.type == "cpu" and q.dtype == torch.bfloat16:
+        weights = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5
+        return weights.softmax(-1) @ v
+    return F.scaled_dot_product_attention(q, k, v)
+
+
 class ResBlock(nn.Module):
     """Residual 2-D conv block applied to every frame, modulated by the conditioning vector (FiLM)."""
 
@@ -91,7 +104,7 @@ class Attention(nn.Module):
         seq = seq.reshape(b, hh * ww * t, c) if self.space_time else seq.reshape(b * hh * ww, t, c)
         s, n, _ = seq.shape
         q, k, v = self.qkv(self.norm(seq)).view(s, n, 3, self.heads, c // self.heads).unbind(2)
-        attn = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        attn = attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
         seq = seq + self.proj(attn.transpose(1, 2).reshape(s, n, c))
         seq = seq + self.mlp(seq)
         return seq.reshape(b, hh * ww, t, c).permute(0, 2, 3, 1).reshape(b * t, c, hh, ww)

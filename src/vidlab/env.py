@@ -19,8 +19,8 @@ LIBRARIES = ("vidlab", "numpy", "scipy", "scikit-image", "pymunk", "matplotlib",
              "accelerate", "ipywidgets")
 COLAB_GPU_HINT = "in Colab: Runtime > Change runtime type > T4 GPU, then run all cells again"
 PRECISIONS = ("fp32", "bf16", "fp16")
-# Faster precisions measured to keep the tiny model's quality bar, by device type: {type: (precision, evidence)}.
-# None yet: nothing below fp32 has been trained and scored against the bar, so fp32 is used everywhere.
+# Faster precisions measured to keep the tiny model's quality bar: {(device type, precision): evidence}.
+# precision() picks the fastest native one listed here; anything not listed trains in fp32.
 KEEPS_THE_BAR: dict = {}
 
 
@@ -114,7 +114,20 @@ def native_formats(device=None) -> tuple:
         return ("fp32",) + (("fp16",) if major >= 7 else ()) + (("bf16",) if major >= 8 else ())
     if device.type == "mps":
         return ("fp32", "fp16")
-    return ("fp32",)
+    return ("fp32", "bf16") if cpu_has_bf16_units() else ("fp32",)
+
+
+def cpu_has_bf16_units() -> bool:
+    """True when the CPU multiplies bf16 in hardware: AVX-512 BF16 or AMX (Linux flags in /proc/cpuinfo).
+
+    Elsewhere (older x86, Apple and other Arm CPUs) oneDNN would emulate bf16, which is slower than fp32.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,9 +160,9 @@ def precision(device=None) -> Precision:
             raise ValueError(f"VIDLAB_PRECISION={asked}: {device.type} here computes natively only in "
                              f"{', '.join(native)}; unset VIDLAB_PRECISION or pick one of those")
         return Precision(asked, "asked for by VIDLAB_PRECISION")
-    if device.type in KEEPS_THE_BAR and KEEPS_THE_BAR[device.type][0] in native:
-        name, evidence = KEEPS_THE_BAR[device.type]
-        return Precision(name, evidence)
+    for name in reversed(native):  # fastest first
+        if (device.type, name) in KEEPS_THE_BAR:
+            return Precision(name, KEEPS_THE_BAR[device.type, name])
     faster = [f for f in native if f != "fp32"]
     why = (f"{' and '.join(faster)} native here, but not yet measured to keep the quality bar" if faster
            else "no faster format is native here")

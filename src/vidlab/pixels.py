@@ -43,14 +43,16 @@ def as_float_video(video) -> np.ndarray:
 
 
 def to_model_space(video):
-    """Pixels (uint8, or float in [0, 1]) ``[..., T, H, W, 3]`` -> torch float32 ``[..., T, 3, H, W]`` in [-1, 1]."""
+    """Pixels (uint8, or float in [0, 1]) ``[..., T, H, W, 3]`` -> torch float32 ``[..., T, 3, H, W]`` in [-1, 1].
+
+    ``video``: numpy, or a torch tensor (the result stays on its device).
+    """
     import torch
 
-    arr = np.asarray(video)
-    if arr.ndim < 4 or arr.shape[-1] != 3:
-        raise ValueError(f"video has shape {arr.shape}: expected RGB frames [..., T, H, W, 3]")
-    x = torch.from_numpy(np.ascontiguousarray(arr))
-    x = x.float() / 127.5 - 1 if arr.dtype == np.uint8 else x.float() * 2 - 1
+    x = video if isinstance(video, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(np.asarray(video)))
+    if x.ndim < 4 or x.shape[-1] != 3:
+        raise ValueError(f"video has shape {tuple(x.shape)}: expected RGB frames [..., T, H, W, 3]")
+    x = x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float() * 2 - 1
     return x.movedim(-1, -3)
 
 

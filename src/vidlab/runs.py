@@ -100,12 +100,15 @@ def open_log(log_file: Path, start: int):
     return open(log_file, "a")
 
 
-def agree(accelerator, loss, over_time: bool) -> tuple:
-    """Every process's loss, and whether any process's clock ran out (then all stop at this step)."""
+def agree(accelerator, losses: list, over_time: bool) -> tuple:
+    """Every process's loss at each of the given steps (one list per step), and whether any process's clock ran
+    out (then all stop at this step). ``losses``: this process's loss tensors since the last call."""
+    mine = torch.stack([loss.float() for loss in losses])
     if accelerator.num_processes == 1:
-        return [loss.item()], over_time
-    both = accelerator.gather(torch.tensor([[loss.item(), float(over_time)]], device=accelerator.device))
-    return both[:, 0].tolist(), bool(both[:, 1].max().item() > 0)
+        return [[value] for value in mine.tolist()], over_time
+    flag = torch.tensor([float(over_time)], device=mine.device)
+    both = accelerator.gather(torch.cat([mine, flag])[None])  # [processes, steps + 1]
+    return both[:, :-1].T.tolist(), bool(both[:, -1].max().item() > 0)
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -22,19 +22,17 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
-import numpy as np
 import torch
 from diffusers import DDPMScheduler
 from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
 from diffusers.training_utils import EMAModel, compute_snr
 from diffusers.utils.torch_utils import randn_tensor
 
-from vidlab import env, pixels, runs, world
+from vidlab import batches, env, runs, world
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 from vidlab.pipeline import VidlabPipeline, default_sampler
-
-TRAIN_SEED_BASE = world.TRAIN_SEED_BASE  # training's seeds start here; held-out sets lie below
 
 
 @dataclasses.dataclass
@@ -62,35 +60,22 @@ class TrainConfig:
     snr_gamma: float | None = None  # min-SNR-gamma loss weighting (Hang et al. 2023), e.g. 5; None = unweighted
     text: bool = False
     cond_dropout: float = 0.1  # prompt dropped this often, for classifier-free guidance
+    clip_pool: int = 0  # 0: fresh clips every step; N: every clip drawn from N clips made once (vidlab.batches)
     checkpoint_every: int = 100
     snapshot_minutes: tuple = ()  # also save the pipeline after this many minutes (notebook 03's 1, 3, 10 min)
     seed: int = 0
 
 
-def _draw(cfg: TrainConfig, step: int, process_index: int = 0, num_processes: int = 1) -> int:
-    """The number that seeds one process's clips and noise at ``step``: distinct for every (step, process)."""
-    return (cfg.seed * 1_000_003 + step) * num_processes + process_index
-
-
 def make_batch(cfg: TrainConfig, step: int, process_index: int = 0, num_processes: int = 1, device=None):
-    """Clips for one step of one process: video [B, T, 3, H, W] in [-1, 1] on ``device``, and their captions.
-
-    Seeded by the step and the process index, so each process draws its own clips; with one process the
-    seeds are those of every earlier vidlab version.
-    """
-    clips = []
-    for i in range(cfg.batch_size):
-        seed = TRAIN_SEED_BASE + _draw(cfg, step, process_index, num_processes) * cfg.batch_size + i
-        scenario = cfg.scenarios[seed % len(cfg.scenarios)]
-        clips.append(world.simulate(scenario, seed, size=cfg.size, num_frames=cfg.num_frames, fps=cfg.fps,
-                                    **world.SPLITS[cfg.split]))
-    video = pixels.to_model_space(np.stack([c.video for c in clips]))
-    return video.to(device or "cpu"), [c.caption for c in clips]
+    """Fresh clips for one step of one process (:func:`vidlab.batches.fresh_batch`): video [B, T, 3, H, W] in
+    [-1, 1] on ``device``, and their captions. Seeded by the step and the process index; with one process the
+    seeds are those of every earlier vidlab version."""
+    return batches.fresh_batch(cfg, step, process_index, num_processes, device)
 
 
 def step_generator(cfg: TrainConfig, step: int, process_index: int = 0, num_processes: int = 1):
     """The CPU generator of one step's noise and timesteps: the same draws whatever device trains."""
-    return torch.Generator().manual_seed(_draw(cfg, step, process_index, num_processes))
+    return torch.Generator().manual_seed(batches.draw_seed(cfg, step, process_index, num_processes))
 
 
 def scaled_lr(cfg: TrainConfig, num_processes: int) -> float:
@@ -179,6 +164,51 @@ def step_flops(denoiser, cfg: TrainConfig) -> int:
     return counter.get_total_flops()
 
 
+class Nets(NamedTuple):
+    """What one training step updates: the nets, their noise schedule, optimizer, learning rate and EMA."""
+
+    denoiser: torch.nn.Module
+    text_encoder: torch.nn.Module | None
+    scheduler: DDPMScheduler
+    optimizer: torch.optim.Optimizer
+    lr_schedule: object
+    ema: EMAModel | None
+    params: list
+
+
+def make_optimizer(params, lr: float, device) -> torch.optim.AdamW:
+    """AdamW with its fused kernel (one pass over all weights) where torch has one: CPU and CUDA."""
+    fused = torch.device(device).type in ("cpu", "cuda")
+    return torch.optim.AdamW(params, lr=lr, weight_decay=0.0, fused=fused or None, foreach=None if fused else True)
+
+
+def train_step(accelerator, nets: Nets, cfg: TrainConfig, video, captions, generator) -> torch.Tensor:
+    """One optimisation step; returns the loss (not synchronised). Each phase is named for torch.profiler."""
+    from torch.profiler import record_function
+
+    with record_function("forward and loss"):
+        loss = loss_on_batch(nets.denoiser, nets.text_encoder, nets.scheduler, cfg, video, captions, generator)
+    with record_function("backward"):
+        accelerator.backward(loss)  # gradients are averaged over the processes
+    with record_function("optimizer"):
+        nets.optimizer.step()
+        nets.lr_schedule.step()
+        nets.optimizer.zero_grad(set_to_none=True)
+    if nets.ema is not None:
+        with record_function("ema"):
+            nets.ema.step(nets.params)
+    return loss.detach()
+
+
+SYNC_EVERY_ON_GPU = 10  # steps queued on a GPU between two reads of the loss (each read waits for the GPU)
+
+
+def _sync_now(accelerator, cfg: TrainConfig, step: int) -> bool:
+    """Read the losses now? Every step on a CPU (free there); every few steps on a GPU, and at checkpoints."""
+    return (accelerator.device.type != "cuda" or step % SYNC_EVERY_ON_GPU == 0 or step % cfg.checkpoint_every == 0
+            or step == cfg.steps)
+
+
 def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) -> VidlabPipeline | None:
     """Train (or resume) into ``output``; returns the pipeline on the training device, saved to ``output/pipeline``.
 
@@ -199,48 +229,48 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
         raise ValueError("a denoiser passed in is trained without prompts: set text=False")
     denoiser, text_encoder = (denoiser, None) if denoiser is not None else build(cfg)
     params = list(denoiser.parameters()) + (list(text_encoder.parameters()) if text_encoder else [])
-    optimizer = torch.optim.AdamW(params, lr=run["lr_used"], weight_decay=0.0)
+    optimizer = make_optimizer(params, run["lr_used"], accelerator.device)
     lr_schedule = _lr_schedule(cfg, optimizer)
     denoiser, optimizer, lr_schedule = accelerator.prepare(denoiser, optimizer, lr_schedule)
     if text_encoder is not None:
         text_encoder = accelerator.prepare(text_encoder)
-    ema = EMAModel(params, decay=cfg.ema_decay) if cfg.ema_decay > 0 else None
+    # foreach: one multi-tensor update for all weights instead of one small kernel per tensor
+    ema = EMAModel(params, decay=cfg.ema_decay, foreach=True) if cfg.ema_decay > 0 else None
     if ema is not None:
         accelerator.register_for_checkpointing(ema)
-    scheduler = training_scheduler(cfg)
-    # 3. resume from the last checkpoint, whatever device and number of processes wrote it
+    nets = Nets(denoiser, text_encoder, training_scheduler(cfg), optimizer, lr_schedule, ema, params)
+    # 3. resume from the last checkpoint, whatever device and number of processes wrote it; the clips' source
     start, elapsed = runs.resume(accelerator, output, ema, optimizer, lr_schedule, run["lr_used"])
-    # 4. the loop: each process draws its own clips; the main process writes
-    log = runs.open_log(output / "log.jsonl", start) if accelerator.is_main_process else None
     rank, world_size = accelerator.process_index, accelerator.num_processes
     began = time.perf_counter() - elapsed
-    step = start
+    pool = batches.ClipPool(cfg, accelerator.device) if cfg.clip_pool else None  # its making counts as training
+    # 4. the loop: each process draws its own clips; the main process writes
+    log = runs.open_log(output / "log.jsonl", start) if accelerator.is_main_process else None
+    step, pending = start, []
     while step < cfg.steps:
-        video, captions = make_batch(cfg, step, rank, world_size, accelerator.device)
-        loss = loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions,
-                             step_generator(cfg, step, rank, world_size))
-        accelerator.backward(loss)  # gradients are averaged over the processes
-        optimizer.step()
-        lr_schedule.step()
-        optimizer.zero_grad()
-        if ema is not None:
-            ema.step(params)
+        video, captions = (pool.batch(step, rank, world_size) if pool is not None
+                           else make_batch(cfg, step, rank, world_size, accelerator.device))
+        pending.append(train_step(accelerator, nets, cfg, video, captions, step_generator(cfg, step, rank, world_size)))
         step += 1
+        if not _sync_now(accelerator, cfg, step):
+            continue  # on a GPU, let the CPU queue the next steps while this one runs
         seconds = time.perf_counter() - began
-        losses, out_of_time = runs.agree(accelerator, loss, cfg.max_minutes is not None
-                                     and seconds > 60 * cfg.max_minutes)
+        per_step, out_of_time = runs.agree(accelerator, pending, cfg.max_minutes is not None
+                                           and seconds > 60 * cfg.max_minutes)
+        first, pending = step - len(per_step) + 1, []
         if log is not None:
             for minutes in cfg.snapshot_minutes:  # at the first step past each mark
                 if seconds >= 60 * minutes and not runs.snapshot_dir(output, minutes).exists():
-                    _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
-                            runs.snapshot_dir(output, minutes))
-            line = {"step": step, "loss": sum(losses) / len(losses), "seconds": round(seconds, 2)}
-            log.write(json.dumps(line if len(losses) == 1 else {**line, "process_losses": losses}) + "\n")
+                    _export(accelerator, nets, cfg, run, step, seconds, runs.snapshot_dir(output, minutes))
+            for i, losses in enumerate(per_step):
+                line = {"step": first + i, "loss": sum(losses) / len(losses), "seconds": round(seconds, 2)}
+                log.write(json.dumps(line if len(losses) == 1 else {**line, "process_losses": losses}) + "\n")
             log.flush()  # readable while training runs (live plots, other processes)
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
             runs.checkpoint(accelerator, output, step, seconds)
         if on_step is not None:
-            on_step(step, loss.item())
+            for i, losses in enumerate(per_step):
+                on_step(first + i, losses[rank])
         if out_of_time:
             break
     # 5. the record and the pipeline, by the main process
@@ -250,8 +280,31 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     log.close()
     seconds = time.perf_counter() - began
     runs.write_json(output / "state.json", {"step": step, "seconds": round(seconds, 1), **run})
-    return _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
-                   output / "pipeline")
+    return _export(accelerator, nets, cfg, run, step, seconds, output / "pipeline")
+
+
+def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps: int = 30) -> int:
+    """How many steps of ``cfg`` fit in ``minutes`` here, so that the learning-rate schedule ends with the time.
+
+    Times ``trial_steps`` steps of a throwaway run with the same settings (a smaller clip pool, scaled up), on
+    ``device``. The result is for this machine: a slower one stops at ``max_minutes`` before the schedule ends.
+    """
+    import tempfile
+
+    trial_pool = min(cfg.clip_pool, 32 * cfg.batch_size)
+    trial = dataclasses.replace(cfg, steps=trial_steps, max_minutes=None, snapshot_minutes=(),
+                                checkpoint_every=10 ** 9, clip_pool=trial_pool)
+    with tempfile.TemporaryDirectory() as folder:
+        train(trial, folder, device=device)
+        seconds = {r["step"]: r["seconds"] for r in map(json.loads, open(f"{folder}/log.jsonl"))}
+    per_step = (seconds[trial_steps] - seconds[10]) / (trial_steps - 10)  # steps 10 and 30 are read on every device
+    start_up = seconds[10] - 10 * per_step  # the trial's pool and the first, slower steps
+    if cfg.clip_pool > trial_pool:  # the rest of the pool, made by batches.pool_workers processes
+        began = time.perf_counter()
+        batches.simulate(cfg, batches.clip_seeds(cfg, 0))
+        per_clip = (time.perf_counter() - began) / cfg.batch_size
+        start_up += (cfg.clip_pool - trial_pool) * per_clip / batches.pool_workers(cfg.clip_pool)
+    return max(1, int(0.97 * (60 * minutes - start_up) / per_step))
 
 
 def _run_record(accelerator, cfg: TrainConfig) -> dict:
@@ -269,17 +322,16 @@ def _lr_schedule(cfg: TrainConfig, optimizer):
     return get_constant_schedule_with_warmup(optimizer, cfg.warmup_steps)
 
 
-def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, run, step, seconds,
-            folder) -> VidlabPipeline:
+def _export(accelerator, nets: Nets, cfg, run, step, seconds, folder) -> VidlabPipeline:
     """Save a pipeline (with the EMA weights, if any) to ``folder``; return a copy of it on the training device."""
-    if ema is not None:
-        ema.store(params)
-        ema.copy_to(params)
-    net = accelerator.unwrap_model(denoiser)
+    if nets.ema is not None:
+        nets.ema.store(nets.params)
+        nets.ema.copy_to(nets.params)
+    net = accelerator.unwrap_model(nets.denoiser)
     foreign = not isinstance(net, VideoDenoiser)  # another library's net: kept in memory, not saved
+    text_encoder = accelerator.unwrap_model(nets.text_encoder) if nets.text_encoder else None
     pipe = VidlabPipeline(denoiser=copy.deepcopy(net) if foreign else net,
-                          scheduler=default_sampler(scheduler.config),
-                          text_encoder=accelerator.unwrap_model(text_encoder) if text_encoder else None,
+                          scheduler=default_sampler(nets.scheduler.config), text_encoder=text_encoder,
                           training_config={**dataclasses.asdict(cfg), "steps_done": step,
                                            "training_seconds": round(seconds, 1),
                                            "split_params": {k: str(v) for k, v in world.SPLITS[cfg.split].items()},
@@ -288,8 +340,8 @@ def _export(accelerator, denoiser, text_encoder, ema, params, scheduler, cfg, ru
         pipe.save_pretrained(folder, safe_serialization=True)
         # a copy, so training can go on; the foreign net's copy is already on the device
         pipe = VidlabPipeline.from_pretrained(folder, use_safetensors=True).to(accelerator.device)
-    if ema is not None:
-        ema.restore(params)
+    if nets.ema is not None:
+        nets.ema.restore(nets.params)
     return pipe
 
 
@@ -297,6 +349,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Train the tiny video model (resumes from --output if present).")
     ap.add_argument("--output", required=True)
     ap.add_argument("--device", default=None, help="cpu, cuda or mps; default: cuda, then mps, then cpu")
+    ap.add_argument("--fit-minutes", type=float, default=None,
+                    help="set --steps to what fits in this many minutes here (timed first), and stop then")
     for field in dataclasses.fields(TrainConfig):
         if field.name in ("scenarios", "mults", "snapshot_minutes"):
             kind = str if field.name == "scenarios" else (int if field.name == "mults" else float)
@@ -310,7 +364,7 @@ def main(argv=None):
                 int if isinstance(field.default, int) else str)
             ap.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
     args = vars(ap.parse_args(argv))
-    output, device = args.pop("output"), args.pop("device")
+    output, device, fit_minutes = args.pop("output"), args.pop("device"), args.pop("fit_minutes")
     Path(output).mkdir(parents=True, exist_ok=True)
     if int(os.environ.get("RANK", "0")) == 0:  # the main process of torchrun or accelerate launch, or the only one
         processes = int(os.environ.get("WORLD_SIZE", "1"))
@@ -320,7 +374,15 @@ def main(argv=None):
     for name in ("scenarios", "mults", "snapshot_minutes"):
         args[name] = tuple(args[name])
     try:
-        train(TrainConfig(**args), output, device=device)
+        cfg = TrainConfig(**args)
+        if fit_minutes is not None and not (Path(output) / "config.json").exists():  # a resumed run keeps its steps
+            steps = steps_for_minutes(cfg, fit_minutes, device)
+            cfg = dataclasses.replace(cfg, steps=steps, max_minutes=fit_minutes)
+            print(f"vidlab.train: {steps} steps fit in {fit_minutes:g} minutes here", flush=True)
+        elif fit_minutes is not None:
+            saved = json.loads((Path(output) / "config.json").read_text())
+            cfg = dataclasses.replace(cfg, steps=saved["steps"], max_minutes=saved["max_minutes"])
+        train(cfg, output, device=device)
     except ValueError as err:  # bad settings: say which and how to fix them, without a traceback
         sys.exit(f"vidlab.train: {err}")
 
