@@ -37,7 +37,7 @@ benchmarks: $(STAMP)
 # Benchmark-only peers, kept out of requirements.txt: their own dependencies would pull a CUDA torch.
 peers: $(STAMP)
 	$(PY) -m pip install -q --no-deps video-diffusion-pytorch==0.7.0 einops-exts==0.0.4 rotary-embedding-torch==0.9.1 einops
-	$(PY) benchmarks/train_vs_peers.py --minutes 10 --clips 64 --only vidlab patches
+	$(PY) benchmarks/train_vs_peers.py --minutes 10 --clips 64 --clip-pool 16384 --only vidlab patches
 	$(PY) benchmarks/train_vs_peers.py --minutes 10 --clips 16 --only pixels
 
 # One training process against two, side by side (about 25 minutes on 2 CPU cores; on a multi-GPU machine,

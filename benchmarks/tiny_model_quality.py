@@ -81,16 +81,20 @@ def main():
     trained_on = training_device(args.pipeline, cfg)
     here = env.describe_device(device)
     same = trained_on.get("device") == here["device"] and trained_on.get("gpu") == here.get("gpu")
-    peak = env.matmul_peak(device) if same else float("nan")
+    fmt = trained_on.get("precision", "fp32")  # the peak of the format the run trained in
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[fmt]
+    peak = env.matmul_peak(device, dtype=dtype) if same else float("nan")
     where = trained_on.get("gpu") or trained_on.get("device", "an unrecorded device")
-    print(f"training on {where}: {flops / 1e9:.1f} GFLOP per step, {rate / 1e9:.1f} GFLOP/s"
-          + (f" = {rate / peak:.0%} of that device's fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s, measured now)"
-             if same else f"; not compared with a peak: this run is on {env.device_label(device)}"))
+    print(f"training on {where} in {fmt}: {flops / 1e9:.1f} GFLOP per step (counted in fp32 terms), "
+          f"{rate / 1e9:.1f} GFLOP/s" + (f" = {rate / peak:.0%} of that device's {fmt} matmul peak "
+                                         f"({peak / 1e9:.0f} GFLOP/s, measured now)" if same
+                                         else f"; not compared with a peak: this run is on {env.device_label(device)}"))
     results = {"pipeline": args.pipeline, "clips": args.clips, "sampling_seconds_per_clip": timing,
                "sampling_device": here, "training_device": trained_on,
                "rows": rows, "meets_bar": ok, "steps_done": cfg.get("steps_done"),
                "training_seconds": cfg.get("training_seconds"), "gflop_per_step": flops / 1e9,
-               "training_gflops": rate / 1e9, "matmul_peak_gflops": peak / 1e9, "peak_fraction": rate / peak}
+               "training_gflops": rate / 1e9, "matmul_peak_gflops": peak / 1e9, "peak_format": fmt,
+               "peak_fraction": rate / peak}
     record("tiny_model_quality", results)
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1) + "\n")

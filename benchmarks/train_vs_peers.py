@@ -3,9 +3,10 @@
 Each candidate is used as the denoiser inside vidlab.train's loop (same clips, noise, x0-prediction unless
 named otherwise, timesteps tilted to high noise, EMA, DDIM sampling), trained for ``--minutes`` of wall clock,
 then measured on held-out clips (world seeds 0..N-1) with the probes, beside the physics-free baselines. The
-cosine learning-rate schedule is fitted to the budget: one timed training step sets how many steps the
-schedule spans (approximate: the loop's optimizer and EMA are not in that step, so compare steps done with
-planned steps). Also printed: parameters, steps
+cosine learning-rate schedule is fitted to the budget by ``train.steps_for_minutes`` (30 timed steps of the
+same loop, in the precision ``vidlab.env`` chooses or ``VIDLAB_PRECISION`` sets, for every candidate alike;
+compare steps done with planned steps). ``--clip-pool N`` draws every candidate's clips from one pool of N
+clips made once (vidlab.batches). Also printed: parameters, steps
 done, seconds per step, FLOPs per step (torch.utils.flop_counter) and the fraction of the training device's
 measured fp32 matmul peak (``--device``; default cuda, then mps, then cpu).
 
@@ -41,11 +42,9 @@ from vidlab.denoiser import denoiser_inputs  # noqa: E402
 from vidlab.train import (  # noqa: E402
     TrainConfig,
     build,
-    loss_on_batch,
-    make_batch,
     step_flops,
+    steps_for_minutes,
     train,
-    training_scheduler,
 )
 
 
@@ -111,18 +110,6 @@ def diffusers_unet3d(channels: int, patch: int = 1):
     return PeerDenoiser(net, "diffusers", patch)
 
 
-def seconds_per_step(denoiser: nn.Module, cfg: TrainConfig) -> float:
-    """Wall-clock seconds of one training step's data, forward and backward (call after a warm-up step)."""
-    device = next(denoiser.parameters()).device
-    start = time.perf_counter()
-    video, captions = make_batch(cfg, 0, device=device)
-    loss_on_batch(denoiser, None, training_scheduler(cfg), cfg, video, captions, torch.Generator().manual_seed(0)
-                  ).backward()
-    denoiser.zero_grad(set_to_none=True)
-    env.synchronize(device)
-    return time.perf_counter() - start
-
-
 # name: (the denoiser, or None for vidlab's own from the config; TrainConfig overrides)
 CANDIDATES = {
     "vidlab U-Net (shipped design)": (lambda: None, {}),
@@ -144,11 +131,15 @@ def main():
     ap.add_argument("--steps", type=int, default=25, help="sampling steps")
     ap.add_argument("--only", nargs="*", help="names (or parts of names) of candidates to run")
     ap.add_argument("--device", help="cpu, cuda or mps; default: cuda, then mps, then cpu")
+    ap.add_argument("--clip-pool", type=int, default=0, help="0: fresh clips every step; N: a pool of N clips")
     args = ap.parse_args()
     device = env.resolve_device(args.device)
-    base = TrainConfig(max_minutes=args.minutes, checkpoint_every=10**6)
-    peak = env.matmul_peak(device)
-    print(f"device: {env.device_label(device)}; its fp32 matmul peak: {peak / 1e9:.0f} GFLOP/s")
+    base = TrainConfig(max_minutes=args.minutes, checkpoint_every=10**6, clip_pool=args.clip_pool)
+    fmt = env.precision(device).name
+    peak = env.matmul_peak(device, dtype={"fp32": torch.float32, "bf16": torch.bfloat16,
+                                          "fp16": torch.float16}[fmt])
+    print(f"device: {env.device_label(device)}; every candidate trains in {fmt}; its {fmt} matmul peak: "
+          f"{peak / 1e9:.0f} GFLOP/s")
     clips = evaluate.held_out(vars(base), args.clips)
     k = base.context_frames
     rows = evaluate.baseline_rows(clips, k)
@@ -159,8 +150,8 @@ def main():
         torch.manual_seed(0)  # the same initial weights on every run
         net = make()
         probe = (net if net is not None else build(cfg)[0]).to(device)
-        flops = step_flops(probe, cfg)  # also the warm-up for the timing below
-        planned = max(1, round(60 * args.minutes / seconds_per_step(probe, cfg)))
+        flops = step_flops(probe, cfg)
+        planned = steps_for_minutes(cfg, args.minutes, device, denoiser=net)
         cfg = dataclasses.replace(cfg, steps=planned, warmup_steps=min(cfg.warmup_steps, planned // 10))
         with tempfile.TemporaryDirectory() as folder:
             pipe = train(cfg, folder, denoiser=net, device=device)

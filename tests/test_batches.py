@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vidlab import batches, pixels, world
-from vidlab.train import TrainConfig, make_batch, train
+from vidlab.train import TrainConfig, make_batch, steps_for_minutes, train
 
 TINY = dict(batch_size=2, channels=16, depth=1, checkpoint_every=2, num_frames=8, context_frames=2)
 
@@ -58,3 +58,9 @@ def test_training_from_a_pool_resumes_to_the_same_weights(tmp_path):
         torch.testing.assert_close(a, b)
     fresh = train(TrainConfig(steps=4, **TINY), tmp_path / "fresh")
     assert not np.allclose(fresh.denoiser.stem.weight.detach(), straight.denoiser.stem.weight.detach())
+
+
+def test_steps_for_minutes_times_the_loop_and_scales_with_the_budget():
+    cfg = TrainConfig(clip_pool=8, **TINY)
+    one, ten = (steps_for_minutes(cfg, minutes, "cpu") for minutes in (0.1, 1.0))
+    assert 1 <= one < ten and 5 < ten / one < 20  # about ten times as many steps in ten times the time

@@ -258,3 +258,14 @@ def test_the_training_records_live_in_the_repository_and_download_elsewhere(tmp_
     assert pipeline.shipped_record("log.jsonl") == got  # cached: no server needed any more
     with pytest.raises(ValueError, match="could not be downloaded .* clone the repository"):
         pipeline.shipped_record("progress.npz")
+
+
+def test_attention_in_bf16_on_a_cpu_matches_torchs_kernel():
+    from vidlab.denoiser import attention
+
+    q, k, v = (torch.randn(64, 4, 16, 8, generator=torch.Generator().manual_seed(i)) for i in range(3))
+    expected = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    torch.testing.assert_close(attention(q, k, v), expected)  # fp32: torch's own kernel
+    half = attention(q.bfloat16(), k.bfloat16(), v.bfloat16())  # bf16 on a CPU: plain matrix products
+    assert half.dtype == torch.bfloat16
+    torch.testing.assert_close(half.float(), expected, atol=0.05, rtol=0.05)

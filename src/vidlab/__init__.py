@@ -4,7 +4,8 @@ Submodules are imported lazily so that ``import vidlab`` stays fast:
 - measuring: ``world`` (ground-truth 2-D physics clips), ``probes`` (physics measured in any video),
   ``check`` (the probes against ground truth), ``evaluate`` (a model's metrics on held-out clips);
 - the tiny model: ``denoiser`` (the network), ``pipeline`` (it as a diffusers pipeline), ``train`` (the
-  training loop), ``runs`` (a run's checkpoints, resume and processes);
+  training loop), ``batches`` (the clips each step trains on), ``runs`` (a run's checkpoints, resume and
+  processes);
 - public models: ``public`` (the registry of public video models through diffusers; reserved, empty for now);
 - around them: ``env`` (versions, device, precision, fast mode), ``pixels`` (video arrays in and out),
   ``show`` (inline looping videos).
@@ -13,8 +14,8 @@ Submodules are imported lazily so that ``import vidlab`` stays fast:
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["check", "denoiser", "env", "evaluate", "pipeline", "pixels", "probes", "public", "runs", "show", "train",
-           "world"]
+__all__ = ["batches", "check", "denoiser", "env", "evaluate", "pipeline", "pixels", "probes", "public", "runs", "show",
+           "train", "world"]
 
 
 def __getattr__(name):

@@ -53,8 +53,8 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor
     """Scaled dot-product attention, ``[S, heads, N, d]`` each. torch's fused kernel, except in bf16 on a CPU.
 
     On a CPU, torch's fused (flash) kernel is slow in bf16 at this model's sizes (sequences of 16 frames, heads
-    of 8 to 32 channels): 2.5x slower than in fp32 in benchmarks/train_levers.py's profile, while the plain
-    matrix-product form runs on the CPU's bf16 units. Both compute the same softmax(q k^T / sqrt(d)) v.
+    of 8 to 32 channels): 1.7 to 4.5 times slower than in fp32 (README, Speed), while the plain matrix-product
+    form runs on the CPU's bf16 units. Both compute the same softmax(q k^T / sqrt(d)) v.
     """
     if q.device.type == "cpu" and q.dtype == torch.bfloat16:
         weights = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5

@@ -283,11 +283,12 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     return _export(accelerator, nets, cfg, run, step, seconds, output / "pipeline")
 
 
-def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps: int = 30) -> int:
+def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps: int = 30, denoiser=None) -> int:
     """How many steps of ``cfg`` fit in ``minutes`` here, so that the learning-rate schedule ends with the time.
 
     Times ``trial_steps`` steps of a throwaway run with the same settings (a smaller clip pool, scaled up), on
-    ``device``. The result is for this machine: a slower one stops at ``max_minutes`` before the schedule ends.
+    ``device``; ``denoiser``: time a copy of this net instead of the config's. The result is for this machine:
+    a slower one stops at ``max_minutes`` before the schedule ends.
     """
     import tempfile
 
@@ -295,7 +296,7 @@ def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps
     trial = dataclasses.replace(cfg, steps=trial_steps, max_minutes=None, snapshot_minutes=(),
                                 checkpoint_every=10 ** 9, clip_pool=trial_pool)
     with tempfile.TemporaryDirectory() as folder:
-        train(trial, folder, device=device)
+        train(trial, folder, device=device, denoiser=copy.deepcopy(denoiser) if denoiser is not None else None)
         seconds = {r["step"]: r["seconds"] for r in map(json.loads, open(f"{folder}/log.jsonl"))}
     per_step = (seconds[trial_steps] - seconds[10]) / (trial_steps - 10)  # steps 10 and 30 are read on every device
     start_up = seconds[10] - 10 * per_step  # the trial's pool and the first, slower steps
