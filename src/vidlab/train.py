@@ -213,11 +213,12 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     """Train (or resume) into ``output``; returns the pipeline on the training device, saved to ``output/pipeline``.
 
     ``device``: "cpu", "cuda", "mps", or None for :func:`vidlab.env.pick_device`'s choice (under torchrun or
-    ``accelerate launch``, each process's own device). ``on_step(step, loss)`` is called after every step with this
-    process's loss (a notebook's live loss plot). ``denoiser``: train this network instead of the
-    :class:`VideoDenoiser` the config describes (benchmarks/train_vs_peers.py trains other libraries' nets this
-    way); it must take the same call, and its pipeline is returned but not saved. With several processes,
-    only the main one returns the pipeline; the others return None.
+    ``accelerate launch``, each process's own device). ``on_step(step, loss)`` is called for every step with
+    this process's loss (a notebook's live loss plot; on a GPU in bursts of 10 steps, when the losses are
+    read). ``denoiser``: train this network instead of the :class:`VideoDenoiser` the config describes
+    (benchmarks/train_vs_peers.py trains other libraries' nets this way); it must take the same call, and its
+    pipeline is returned but not saved. With several processes, only the main one returns the pipeline; the
+    others return None.
     """
     # 1. Accelerate on the chosen device and precision, and the run's folder
     accelerator = runs.accelerator_for(output, device)
@@ -297,7 +298,8 @@ def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps
                                 checkpoint_every=10 ** 9, clip_pool=trial_pool)
     with tempfile.TemporaryDirectory() as folder:
         train(trial, folder, device=device, denoiser=copy.deepcopy(denoiser) if denoiser is not None else None)
-        seconds = {r["step"]: r["seconds"] for r in map(json.loads, open(f"{folder}/log.jsonl"))}
+        log = (Path(folder) / "log.jsonl").read_text().splitlines()
+        seconds = {r["step"]: r["seconds"] for r in map(json.loads, log)}
     per_step = (seconds[trial_steps] - seconds[10]) / (trial_steps - 10)  # steps 10 and 30 are read on every device
     start_up = seconds[10] - 10 * per_step  # the trial's pool and the first, slower steps
     if cfg.clip_pool > trial_pool:  # the rest of the pool, made by batches.pool_workers processes
