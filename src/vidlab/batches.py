@@ -52,7 +52,7 @@ def fresh_batch(cfg, step: int, process_index: int = 0, num_processes: int = 1, 
 class ClipPool:
     """``cfg.clip_pool`` clips made once (the first ones a fresh one-process run would draw), kept on ``device``.
 
-    ``workers``: processes that simulate the clips (default: one per CPU core, at most one per 256 clips).
+    ``workers``: processes that simulate the clips (default: :func:`pool_workers`).
     """
 
     def __init__(self, cfg, device=None, workers: int | None = None):
@@ -74,8 +74,9 @@ class ClipPool:
 
 
 def pool_workers(clips: int) -> int:
-    """Processes that make a pool of ``clips``: one per CPU core, at most one per 256 clips."""
-    return min(os.cpu_count() or 1, max(1, clips // 256))
+    """Processes that make a pool of ``clips``: one per CPU core, at most one per 4,096 clips (starting a
+    process costs a few seconds, as long as simulating a few thousand clips)."""
+    return min(os.cpu_count() or 1, max(1, clips // 4096))
 
 
 def _simulate_in_parallel(cfg, seeds: list, workers: int | None) -> tuple:
