@@ -5,11 +5,13 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -18,9 +20,21 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_in_fast_mode(path, monkeypatch):
     monkeypatch.setenv("VIDLAB_FAST", "1")
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()  # raises on any cell error
+    for attempt in (1, 2):
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=240, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        try:
+            client.execute()  # raises on any cell error: those fail at once
+            return
+        except (CellTimeoutError, DeadKernelError, AssertionError) as err:
+            # Seen rarely (notebook 03, once on this CPU and twice on an H100): the kernel finished its cell
+            # and sat idle while the client still waited for the reply. A cell that is really slow or broken
+            # fails the second attempt too.
+            if attempt == 2:
+                raise
+            warnings.warn(f"{path.name}: the kernel stopped answering ({type(err).__name__}); running it again",
+                          stacklevel=1)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
