@@ -33,8 +33,7 @@ def main():
     pipe = load_pretrained(args.pipeline, device=device)
     clips = evaluate.held_out(pipe.training_config, args.clips)
     k = pipe.training_config["context_frames"]
-    formats = {"fp32": None, **{name: dtype for name, dtype in (("bf16", torch.bfloat16), ("fp16", torch.float16))
-                                if name in env.native_formats(device)}}
+    formats = {name: None if name == "fp32" else env.torch_dtype(name) for name in env.native_formats(device)}
     print(f"{len(clips)} held-out clips, batches of {args.batch}, on {env.device_label(device)}")
     print("| DDIM steps | format | s per clip | right count | centre error | gravity error | radius CV | bar |")
     print("|---|---|---|---|---|---|---|---|")

@@ -82,8 +82,7 @@ def main():
     here = env.describe_device(device)
     same = trained_on.get("device") == here["device"] and trained_on.get("gpu") == here.get("gpu")
     fmt = trained_on.get("precision", "fp32")  # the peak of the format the run trained in
-    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[fmt]
-    peak = env.matmul_peak(device, dtype=dtype) if same else float("nan")
+    peak = env.matmul_peak(device, dtype=env.torch_dtype(fmt)) if same else float("nan")
     where = trained_on.get("gpu") or trained_on.get("device", "an unrecorded device")
     print(f"training on {where} in {fmt}: {flops / 1e9:.1f} GFLOP per step (counted in fp32 terms), "
           f"{rate / 1e9:.1f} GFLOP/s" + (f" = {rate / peak:.0%} of that device's {fmt} matmul peak "

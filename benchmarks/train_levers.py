@@ -156,8 +156,7 @@ def main():
     if args.profile_only:
         return
     flops = train.step_flops(VideoDenoiser(channels=32, mults=(1, 2, 4), depth=1).to(device), train.TrainConfig())
-    peaks = {name: env.matmul_peak(device, dtype=dtype) for name, dtype in (("fp32", torch.float32),
-                                                                          ("bf16", torch.bfloat16))}
+    peaks = {name: env.matmul_peak(device, dtype=env.torch_dtype(name)) for name in ("fp32", "bf16")}
     print(f"\n2. levers ({args.rounds} interleaved rounds of {args.steps} steps; median); one step of batch 16 is "
           f"{flops / 1e9:.1f} GFLOP; matmul peak here: fp32 {peaks['fp32'] / 1e9:.0f}, bf16 {peaks['bf16'] / 1e9:.0f}"
           " GFLOP/s")

@@ -136,8 +136,7 @@ def main():
     device = env.resolve_device(args.device)
     base = TrainConfig(max_minutes=args.minutes, checkpoint_every=10**6, clip_pool=args.clip_pool)
     fmt = env.precision(device).name
-    peak = env.matmul_peak(device, dtype={"fp32": torch.float32, "bf16": torch.bfloat16,
-                                          "fp16": torch.float16}[fmt])
+    peak = env.matmul_peak(device, dtype=env.torch_dtype(fmt))
     print(f"device: {env.device_label(device)}; every candidate trains in {fmt}; its {fmt} matmul peak: "
           f"{peak / 1e9:.0f} GFLOP/s")
     clips = evaluate.held_out(vars(base), args.clips)

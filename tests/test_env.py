@@ -24,3 +24,11 @@ def test_machine_record_and_gpu_message(capsys):
     if env.pick_device() != "cuda":
         assert env.gpu_available("the Wan 2.1 demo") is False
         assert "Runtime > Change runtime type" in capsys.readouterr().out
+
+
+def test_precision_names_map_to_torch_dtypes():
+    import torch
+
+    assert env.torch_dtype("bf16") == torch.bfloat16 and env.Precision("fp16", "").dtype == torch.float16
+    with pytest.raises(ValueError, match="precision 'fp8': expected one of"):
+        env.torch_dtype("fp8")

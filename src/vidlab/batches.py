@@ -59,16 +59,16 @@ class ClipPool:
         if cfg.clip_pool < cfg.batch_size:
             raise ValueError(f"clip_pool={cfg.clip_pool}: a pool needs at least batch_size={cfg.batch_size} "
                              "clips (or 0 for fresh clips every step)")
-        self.cfg, self.size = cfg, cfg.clip_pool
-        steps = -(-self.size // cfg.batch_size)
-        seeds = [s for step in range(steps) for s in clip_seeds(cfg, step)][:self.size]
+        self.cfg = cfg
+        steps = -(-cfg.clip_pool // cfg.batch_size)
+        seeds = [s for step in range(steps) for s in clip_seeds(cfg, step)][:cfg.clip_pool]
         video, self.captions = _simulate_in_parallel(cfg, seeds, workers)
         self.video = torch.from_numpy(video).to(device or "cpu")  # uint8: 49 KB a clip at 32 px, 16 frames
 
     def batch(self, step: int, process_index: int = 0, num_processes: int = 1):
         """``batch_size`` clips of the pool for one step of one process, as :func:`fresh_batch` returns them."""
         draw = torch.Generator().manual_seed(POOL_STREAM + draw_seed(self.cfg, step, process_index, num_processes))
-        index = torch.randint(self.size, (self.cfg.batch_size,), generator=draw)
+        index = torch.randint(len(self.video), (self.cfg.batch_size,), generator=draw)
         video = self.video[index.to(self.video.device)]
         return pixels.to_model_space(video), [self.captions[i] for i in index.tolist()]
 

@@ -145,6 +145,20 @@ class Precision:
         """The ``mixed_precision`` argument of ``accelerate.Accelerator``."""
         return "no" if self.name == "fp32" else self.name
 
+    @property
+    def dtype(self):
+        """The torch dtype of the format (torch.float32, torch.bfloat16 or torch.float16)."""
+        return torch_dtype(self.name)
+
+
+def torch_dtype(name: str):
+    """The torch dtype of a precision name: "fp32", "bf16" or "fp16"."""
+    import torch
+
+    if name not in PRECISIONS:
+        raise ValueError(f"precision {name!r}: expected one of {PRECISIONS}")
+    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+
 
 def precision(device=None) -> Precision:
     """The precision to train in on ``device``: fp32 unless a faster one was measured to keep the quality bar.
