@@ -1,5 +1,7 @@
 """vidlab.env: fast mode, device choice, version report."""
 
+import pytest
+
 from vidlab import env
 
 
