@@ -12,6 +12,7 @@
 
 import argparse
 import contextlib
+import copy
 import statistics
 import sys
 import time
@@ -28,7 +29,8 @@ from vidlab import batches, env, train  # noqa: E402
 from vidlab.denoiser import VideoDenoiser  # noqa: E402
 
 KINDS = {  # profiler op names -> kind, first match wins
-    "attention": ("attention", "softmax", "bmm"), "convolution": ("conv",), "matrix product": ("mm", "linear"),
+    "attention": ("attention", "softmax", "bmm"), "convolution backward": ("convolution_backward",),
+    "convolution": ("conv",), "matrix product": ("mm", "linear"),
     "norm": ("norm",), "optimizer": ("adam", "optimizer"), "copy and cast": ("copy", "aten::to", "cat", "pixel_"),
 }
 LEVERS = {
@@ -41,7 +43,29 @@ LEVERS = {
     "batch 32": dict(batch=32),
     "2 attention heads": dict(heads=2),
     "combined: bf16 + fused + pool": dict(bf16=True, fused=True, pool=True),
+    "combined + bf16 weights (fp32 master copy)": dict(bf16=True, fused=True, pool=True, bf16_weights=True),
 }
+
+
+class MasterCopy:
+    """Train a bf16 copy of the net while the optimizer keeps fp32 master weights (no per-layer weight casts).
+
+    ``step``: the bf16 gradients are copied into the master weights' gradients, the optimizer steps, and the
+    new master weights are copied back into the bf16 net. Duck-types the two optimizer calls train_step makes.
+    """
+
+    def __init__(self, optimizer, master, work):
+        self.optimizer, self.master, self.work = optimizer, master, work
+
+    def step(self):
+        torch._foreach_copy_([p.grad for p in self.master], [w.grad for w in self.work])
+        self.optimizer.step()
+        with torch.no_grad():
+            torch._foreach_copy_(self.work, self.master)
+
+    def zero_grad(self, set_to_none=True):
+        for w in self.work:
+            w.grad = None
 
 
 class NoAccelerator:
@@ -53,7 +77,7 @@ class NoAccelerator:
 
 
 def setup(device, batch=16, bf16=False, channels_last=False, fused=False, ema_every=1, pool=False, heads=4,
-          compile=False):
+          compile=False, bf16_weights=False):
     """The nets and a step function for one variant of the shipped recipe."""
     cfg = train.TrainConfig(batch_size=batch, clip_pool=4 * batch if pool else 0)
     net = VideoDenoiser(channels=cfg.channels, mults=cfg.mults, depth=cfg.depth, heads=heads).to(device)
@@ -64,8 +88,14 @@ def setup(device, batch=16, bf16=False, channels_last=False, fused=False, ema_ev
                  else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0))
     ema = EMAModel(params, decay=cfg.ema_decay, foreach=fused)
     ema.to(device)
+    lr_schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+    if bf16_weights:
+        work = copy.deepcopy(net).to(torch.bfloat16)
+        for p in params:
+            p.grad = torch.zeros_like(p)
+        net, optimizer = work, MasterCopy(optimizer, params, list(work.parameters()))
     nets = train.Nets(torch.compile(net) if compile else net, None, train.training_scheduler(cfg), optimizer,
-                      torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0), ema, params)
+                      lr_schedule, ema, params)
     source = batches.ClipPool(cfg, device, workers=1) if pool else None
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
 

@@ -1,11 +1,14 @@
 """Where training clips come from: fresh every step, or a pool made once; both seeded by step and process."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from vidlab import batches, pixels, world
-from vidlab.train import TrainConfig, make_batch, steps_for_minutes, train
+from vidlab.train import TrainConfig, fit_to_minutes, make_batch, steps_for_minutes, train
 
 TINY = dict(batch_size=2, channels=16, depth=1, checkpoint_every=2, num_frames=8, context_frames=2)
 
@@ -64,3 +67,12 @@ def test_steps_for_minutes_times_the_loop_and_scales_with_the_budget():
     cfg = TrainConfig(clip_pool=8, **TINY)
     one, ten = (steps_for_minutes(cfg, minutes, "cpu") for minutes in (0.1, 1.0))
     assert 1 <= one < ten and 5 < ten / one < 20  # about ten times as many steps in ten times the time
+
+
+def test_fit_to_minutes_keeps_the_steps_a_begun_run_was_planned_with(tmp_path):
+    cfg = TrainConfig(clip_pool=8, **TINY)
+    planned = fit_to_minutes(cfg, 0.05, tmp_path, "cpu")
+    assert planned.max_minutes == 0.05 and planned.steps >= 1
+    (tmp_path / "config.json").write_text(json.dumps({**dataclasses.asdict(planned), "steps": 123}))
+    resumed = fit_to_minutes(cfg, 0.05, tmp_path, "cpu")  # no timing: the begun run's plan is kept
+    assert resumed.steps == 123 and resumed.max_minutes == 0.05

@@ -310,6 +310,19 @@ def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps
     return max(1, int(0.97 * (60 * minutes - start_up) / per_step))
 
 
+def fit_to_minutes(cfg: TrainConfig, minutes: float, output, device=None) -> TrainConfig:
+    """``cfg`` with as many steps as fit in ``minutes`` here (:func:`steps_for_minutes`) and ``max_minutes`` set.
+
+    A run already begun in ``output`` keeps the steps it was planned with, so that when it resumes its
+    learning-rate schedule still ends where it was planned to.
+    """
+    saved = Path(output) / "config.json"
+    if saved.exists():
+        planned = json.loads(saved.read_text())
+        return dataclasses.replace(cfg, steps=planned["steps"], max_minutes=planned["max_minutes"])
+    return dataclasses.replace(cfg, steps=steps_for_minutes(cfg, minutes, device), max_minutes=minutes)
+
+
 def _run_record(accelerator, cfg: TrainConfig) -> dict:
     """What this run adds to its config: processes, global batch, learning rate used, and the machine."""
     n = accelerator.num_processes
@@ -378,13 +391,9 @@ def main(argv=None):
         args[name] = tuple(args[name])
     try:
         cfg = TrainConfig(**args)
-        if fit_minutes is not None and not (Path(output) / "config.json").exists():  # a resumed run keeps its steps
-            steps = steps_for_minutes(cfg, fit_minutes, device)
-            cfg = dataclasses.replace(cfg, steps=steps, max_minutes=fit_minutes)
-            print(f"vidlab.train: {steps} steps fit in {fit_minutes:g} minutes here", flush=True)
-        elif fit_minutes is not None:
-            saved = json.loads((Path(output) / "config.json").read_text())
-            cfg = dataclasses.replace(cfg, steps=saved["steps"], max_minutes=saved["max_minutes"])
+        if fit_minutes is not None:  # a resumed run keeps the steps it was planned with
+            cfg = fit_to_minutes(cfg, fit_minutes, output, device)
+            print(f"vidlab.train: {cfg.steps} steps planned for {fit_minutes:g} minutes here", flush=True)
         train(cfg, output, device=device)
     except ValueError as err:  # bad settings: say which and how to fix them, without a traceback
         sys.exit(f"vidlab.train: {err}")
