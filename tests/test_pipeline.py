@@ -246,7 +246,7 @@ def test_the_training_records_live_in_the_repository_and_download_elsewhere(tmp_
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "server"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(pipeline, "RECORDS_IN_CHECKOUT", tmp_path / "not a clone")
+    monkeypatch.setattr(env, "CHECKOUT", tmp_path / "not a clone")
     monkeypatch.setattr(env, "repository_url", lambda: f"http://127.0.0.1:{server.server_address[1]}")
     monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path / "cache"))
     try:

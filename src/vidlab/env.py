@@ -13,7 +13,9 @@ import os
 import platform
 import sys
 import time
+import urllib.request
 from importlib import metadata
+from pathlib import Path
 
 LIBRARIES = ("vidlab", "numpy", "scipy", "scikit-image", "pymunk", "matplotlib", "torch", "diffusers",
              "accelerate", "ipywidgets")
@@ -58,6 +60,32 @@ def repository_url() -> str:
         if label.strip().lower() == "repository":
             return url.strip().rstrip("/")
     raise ValueError("vidlab's repository URL is unknown: install vidlab with pip (pip install -e .)")
+
+
+CHECKOUT = Path(__file__).resolve().parents[2]  # the repository root, when vidlab runs from a clone
+
+
+def repository_file(path: str) -> Path:
+    """A file of the repository that is not in the package (a training record, committed results), locally.
+
+    From a clone it is read in place; elsewhere (a pip install on Colab) it is downloaded once from the
+    repository into ``$VIDLAB_CACHE`` (default ``~/.cache/vidlab``). A clear error says what to do offline.
+    """
+    if (CHECKOUT / path).is_file():
+        return CHECKOUT / path
+    target = Path(os.environ.get("VIDLAB_CACHE", Path.home() / ".cache" / "vidlab")) / path
+    if not target.is_file():
+        url = f"{repository_url()}/raw/main/{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                data = response.read()
+        except OSError as err:
+            raise ValueError(f"{path!r} is not in this installation and could not be downloaded from {url} "
+                             f"({err}): connect to the internet, or clone the repository") from None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.with_suffix(".part").write_bytes(data)
+        target.with_suffix(".part").replace(target)
+    return target
 
 
 def pick_device() -> str:

@@ -24,20 +24,22 @@ COLUMNS = {"correct_count": ("right count", "{:.3f}"), "center_error_px": ("cent
 
 
 # ------------------------------------------------------------------------------------------ held-out sets
-def held_out(training_config: dict, n_clips: int, first_seed: int = 0) -> list:
+def held_out(training_config: dict, n_clips: int, first_seed: int = 0, **params) -> list:
     """``n_clips`` world clips the model never trained on, rendered as its training config says.
 
     Seeds ``first_seed`` .. ``first_seed + n_clips - 1``, all below the training seeds; scenario i is
-    ``scenarios[seed % len(scenarios)]`` of the config.
+    ``scenarios[seed % len(scenarios)]`` of the config. The world parameters are those of the config's
+    split; ``params`` override them (``speed_range=world.OOD_SPEED``: clips out of the training distribution).
     """
     if first_seed + n_clips > world.TRAIN_SEED_BASE:
         raise ValueError(f"seeds up to {first_seed + n_clips - 1} reach the training seeds "
                          f"({world.TRAIN_SEED_BASE:,} and up): use fewer clips or a lower first_seed")
     cfg = training_config
     scenarios = list(cfg.get("scenarios", ("projectile",)))
-    return [world.simulate(scenarios[s % len(scenarios)], s, size=cfg.get("size", 32),
-                           num_frames=cfg.get("num_frames", 16), fps=cfg.get("fps", 10.0))
-            for s in range(first_seed, first_seed + n_clips)]
+    settings = {**world.SPLITS[cfg.get("split", "id")], "size": cfg.get("size", 32),
+                "num_frames": cfg.get("num_frames", 16), "fps": cfg.get("fps", 10.0), **params}
+    seeds = range(first_seed, first_seed + n_clips)
+    return [world.simulate(scenarios[s % len(scenarios)], s, **settings) for s in seeds]
 
 
 # ---------------------------------------------------------------------------------- physics-free baselines
@@ -78,38 +80,74 @@ def continue_clips(pipe, clips, num_inference_steps: int = 25, batch_size: int =
     return videos
 
 
+def clip_measures(video, clip: world.Clip, context_frames: int) -> dict:
+    """The raw measurements of one generated continuation against its truth (the probes read the frames).
+
+    Over the generated frames: ``count_ok`` (bool per frame: the true number of balls seen), ``center_errors``
+    (px, per ball and frame it is visible; inf where the probes found no matching ball), ``velocity_errors``
+    (px per frame: the generated frame-to-frame step against the true one, per ball, where the ball is seen
+    in both frames), ``radius_cv`` (per ball seen at least twice), and ``gravity_rel_error`` (None for a
+    clip without gravity; inf when the probes could not fit it).
+    """
+    report = probes.physics_report(video, clip.fps)
+    gen = slice(context_frames, None)
+    out = {"count_ok": report.objects_per_frame[gen] == clip.visible[gen].sum(1), "center_errors": [],
+           "velocity_errors": [], "radius_cv": [], "gravity_rel_error": None}
+    for j, tr in enumerate(check.match_tracks(clip, report)):
+        seen = clip.visible[gen, j]
+        if tr is None:
+            out["center_errors"].append(np.full(seen.sum(), np.inf))
+            continue
+        err = np.linalg.norm(tr.centers[gen] - clip.centers[gen, j], axis=1)[seen]
+        out["center_errors"].append(np.where(np.isnan(err), np.inf, err))
+        both = clip.visible[context_frames - 1:, j]
+        both = both[1:] & both[:-1] & tr.present[context_frames:] & tr.present[context_frames - 1:-1]
+        step_gen, step_true = (np.diff(c[context_frames - 1:], axis=0) for c in (tr.centers, clip.centers[:, j]))
+        out["velocity_errors"].append(np.linalg.norm(step_gen - step_true, axis=1)[both])
+        radii = tr.radii[gen][seen & tr.present[gen]]
+        if len(radii) >= 2:
+            out["radius_cv"].append(float(np.std(radii) / np.mean(radii)))
+    for key in ("center_errors", "velocity_errors"):
+        out[key] = np.concatenate(out[key]) if out[key] else np.zeros(0)
+    if clip.gravity_px_s2:
+        g = report.gravity_px_s2
+        out["gravity_rel_error"] = abs(g / clip.gravity_px_s2 - 1) if g is not None else np.inf
+    return out
+
+
+def _median(values) -> float:
+    return float(np.median(values)) if len(values) else float("nan")
+
+
 def video_metrics(videos, clips, context_frames: int) -> dict:
     """Physics of generated continuations against the truth, measured by the probes on the generated frames.
 
     ``videos``: one generated clip per ground-truth clip (uint8 or [0, 1] float, the context frames included).
     Returns the fraction of generated frames holding exactly the true number of balls, the median centre
-    error (px) over generated frames, the median relative error of fitted gravity (clips with gravity), and
-    the median radius coefficient of variation over generated frames. A ball the probes cannot match counts
-    as infinitely far off, so a median can be inf.
+    error (px) over generated frames, the median relative error of fitted gravity (clips with gravity), the
+    median radius coefficient of variation, and the median velocity error (px per frame; see
+    :func:`clip_measures`). A ball the probes cannot match counts as infinitely far off, so a median can be inf.
     """
-    counts, errors, gravity, radius_cv = [], [], [], []
+    measures = [clip_measures(v, c, context_frames) for v, c in zip(videos, clips, strict=True)]
+    gravity = [m["gravity_rel_error"] for m in measures if m["gravity_rel_error"] is not None]
+    return {"clips": len(clips), "correct_count": float(np.mean(np.concatenate([m["count_ok"] for m in measures]))),
+            "center_error_px": _median(np.concatenate([m["center_errors"] for m in measures])),
+            "gravity_rel_error": _median(gravity),
+            "radius_cv": _median([cv for m in measures for cv in m["radius_cv"]]),
+            "velocity_error_px": _median(np.concatenate([m["velocity_errors"] for m in measures]))}
+
+
+def per_clip_metrics(videos, clips, context_frames: int) -> list:
+    """:func:`video_metrics`' figures for each clip on its own (for intervals and correlations over clips)."""
+    rows = []
     for video, clip in zip(videos, clips, strict=True):
-        report = probes.physics_report(video, clip.fps)
-        gen = slice(context_frames, None)
-        counts.append(report.objects_per_frame[gen] == clip.visible[gen].sum(1))
-        for j, tr in enumerate(check.match_tracks(clip, report)):
-            seen = clip.visible[gen, j]
-            if tr is None:
-                errors.append(np.full(seen.sum(), np.inf))
-                continue
-            err = np.linalg.norm(tr.centers[gen] - clip.centers[gen, j], axis=1)[seen]
-            errors.append(np.where(np.isnan(err), np.inf, err))
-            radii = tr.radii[gen][seen & tr.present[gen]]
-            if len(radii) >= 2:
-                radius_cv.append(float(np.std(radii) / np.mean(radii)))
-        if clip.gravity_px_s2:
-            g = report.gravity_px_s2
-            gravity.append(abs(g / clip.gravity_px_s2 - 1) if g is not None else np.inf)
-    errors = np.concatenate(errors) if errors else np.zeros(0)
-    return {"clips": len(clips), "correct_count": float(np.mean(np.concatenate(counts))),
-            "center_error_px": float(np.median(errors)) if len(errors) else float("nan"),
-            "gravity_rel_error": float(np.median(gravity)) if gravity else float("nan"),
-            "radius_cv": float(np.median(radius_cv)) if radius_cv else float("nan")}
+        m = clip_measures(video, clip, context_frames)
+        gravity = m["gravity_rel_error"]
+        rows.append({"seed": clip.seed, "correct_count": float(np.mean(m["count_ok"])),
+                     "center_error_px": _median(m["center_errors"]),
+                     "gravity_rel_error": float("nan") if gravity is None else float(gravity),
+                     "radius_cv": _median(m["radius_cv"]), "velocity_error_px": _median(m["velocity_errors"])})
+    return rows
 
 
 def meets_bar(metrics: dict, bar: dict = QUALITY_BAR) -> dict:

@@ -13,8 +13,6 @@ held-out clips with it and measures them.
 from __future__ import annotations
 
 import dataclasses
-import os
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +27,7 @@ from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"  # weights and training.json: package data
 RECORDS = "records/tiny-physics"  # the shipped run's loss log and progress samples: in the repository only
-RECORDS_IN_CHECKOUT = Path(__file__).resolve().parents[2] / RECORDS
+RECORDS_IN_CHECKOUT = env.CHECKOUT / RECORDS
 
 
 def default_sampler(training_scheduler_config) -> DDIMScheduler:
@@ -193,18 +191,4 @@ def shipped_record(name: str) -> Path:
     (``records/tiny-physics/``). From a clone they are read in place; elsewhere (a pip install on Colab) they
     are downloaded once from the repository into ``$VIDLAB_CACHE`` (default ``~/.cache/vidlab``).
     """
-    if (RECORDS_IN_CHECKOUT / name).is_file():
-        return RECORDS_IN_CHECKOUT / name
-    target = Path(os.environ.get("VIDLAB_CACHE", Path.home() / ".cache" / "vidlab")) / RECORDS / name
-    if not target.is_file():
-        url = f"{env.repository_url()}/raw/main/{RECORDS}/{name}"
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response:
-                data = response.read()
-        except OSError as err:
-            raise ValueError(f"the record {name!r} is not in this installation and could not be downloaded from "
-                             f"{url} ({err}): connect to the internet, or clone the repository") from None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.with_suffix(".part").write_bytes(data)
-        target.with_suffix(".part").replace(target)
-    return target
+    return env.repository_file(f"{RECORDS}/{name}")

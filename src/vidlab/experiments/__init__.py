@@ -1,0 +1,17 @@
+"""The experiments of notebooks 04 and 05: each one command that trains, evaluates and records its results.
+
+    python -m vidlab.experiments NAME [--fast]     # results/NAME/ (fast: runs/experiments-fast/NAME/)
+    python -m vidlab.experiments --list
+
+Each writes ``rows.jsonl`` (one row per finished seed or condition, so an interrupted run resumes without
+redoing them), ``rows.csv``, ``summary.json`` (the figures the notebooks and the README quote) and
+``record.json`` (mode, seeds, git commit, machine, wall time). Full mode trains at least 3 seeds per
+comparison; fast mode runs the same code in seconds, for tests.
+
+Modules: ``core`` (modes, results, the registry, :func:`run`), ``stats`` (intervals), ``zoo`` (models
+trained once and shared), and one module per family of experiments: ``ood`` (in against out of
+distribution).
+"""
+
+from vidlab.experiments import ood  # noqa: F401  (registers its experiments)
+from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, run  # noqa: F401

@@ -1,0 +1,148 @@
+"""What every experiment shares: its settings by mode, its results folder, and the registry of experiments.
+
+An experiment is a function ``run(ctx) -> summary`` registered with :func:`experiment`. It asks ``ctx`` for
+the models it needs (trained once, shared between experiments, resumable: :mod:`vidlab.experiments.zoo`)
+and appends one row to ``ctx.results`` for each unit of work it finishes (a seed, a condition). Before
+doing a unit it asks ``ctx.results.done(...)``, so an interrupted experiment resumes without redoing
+finished work. Its summary (the figures the notebooks and README quote) is written beside the rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from vidlab import env
+
+RESULTS = Path("results")  # full-mode results, committed; relative to where the command runs (the repository)
+FAST_RESULTS = Path("runs") / "experiments-fast"  # fast mode: a smoke test of the code path, never committed
+EXPERIMENTS: dict[str, Callable] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """The sizes an experiment runs at: full (the committed results) or fast (seconds, for tests and CI)."""
+
+    name: str
+    seeds: tuple  # training seeds: every comparison uses at least 3 in full mode
+    train_minutes: float  # per model, on this project's 2-core CPU
+    clips: int  # held-out clips per condition
+    sampling_steps: int  # DDIM steps
+    pool: int  # the training clip pool (the training-set size) unless an experiment varies it
+    fast: bool
+
+
+FULL = Mode("full", seeds=(0, 1, 2), train_minutes=10.0, clips=256, sampling_steps=25, pool=16384, fast=False)
+FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps=2, pool=32, fast=True)
+
+
+def experiment(name: str):
+    """Register ``run(ctx) -> summary dict`` under ``name`` (the command's argument)."""
+    def register(run):
+        EXPERIMENTS[name] = run
+        return run
+    return register
+
+
+class Results:
+    """One experiment's folder: ``rows.jsonl`` (appended as work finishes), ``rows.csv``, ``summary.json`` and
+    ``record.json`` (mode, seeds, git commit, machine, wall time summed over every session that worked on it).
+    """
+
+    def __init__(self, folder, name: str, mode: Mode):
+        self.folder, self.name, self.mode = Path(folder), name, mode
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.rows_file = self.folder / "rows.jsonl"
+        self.began = time.perf_counter()
+
+    def rows(self) -> list:
+        """Every row written so far, this session's and earlier sessions'."""
+        if not self.rows_file.exists():
+            return []
+        return [json.loads(line) for line in self.rows_file.read_text().splitlines() if line.strip()]
+
+    def done(self, **key) -> dict | None:
+        """The row already written for this unit of work (its key fields equal ``key``), or None."""
+        return next((r for r in self.rows() if all(r.get(k) == v for k, v in key.items())), None)
+
+    def add(self, row: dict) -> dict:
+        """Append one finished unit's row (written at once, so that nothing is lost if the run stops)."""
+        with self.rows_file.open("a") as f:
+            f.write(json.dumps(row) + "\n")  # inf and NaN as Python's json writes them
+        return row
+
+    def finish(self, summary: dict, device=None) -> dict:
+        """Write the summary, the rows' scalar fields as CSV, and the record; return the record."""
+        rows = self.rows()
+        _write_json(self.folder / "summary.json", summary)
+        if rows:
+            fields = list(dict.fromkeys(k for r in rows for k, v in r.items() if not isinstance(v, dict | list)))
+            with (self.folder / "rows.csv").open("w", newline="") as f:  # the scalar fields; lists stay in JSON
+                writer = csv.DictWriter(f, fields, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(rows)
+        earlier = self.folder / "record.json"
+        before = json.loads(earlier.read_text())["wall_seconds"] if earlier.exists() else 0.0
+        record = {"experiment": self.name, "mode": dataclasses.asdict(self.mode), "git_commit": git_commit(),
+                  "machine": env.machine(device), "finished": time.strftime("%Y-%m-%d %H:%M"),
+                  "wall_seconds": round(before + time.perf_counter() - self.began, 1)}
+        _write_json(earlier, record)
+        return record
+
+
+def git_commit() -> str:
+    """The commit this code is at (with "+changes" when the checkout differs from it), or "unknown"."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+@dataclasses.dataclass
+class Context:
+    """What an experiment's ``run`` gets: its mode, its results, the device, and the models it needs."""
+
+    name: str
+    mode: Mode
+    results: Results
+    device: object = None
+
+    def config(self, **changes):
+        """The 10-minute recipe's training config (the mode's clip pool), with ``changes``."""
+        from vidlab.train import TrainConfig
+
+        return TrainConfig(**{"clip_pool": self.mode.pool, **changes})
+
+    def model(self, cfg):
+        """The pipeline of ``cfg`` trained for the mode's minutes: from the zoo, or trained now (resumable)."""
+        from vidlab.experiments import zoo
+
+        root = FAST_RESULTS / "zoo" if self.mode.fast else zoo.ZOO
+        return zoo.trained(cfg, self.mode.train_minutes, root, self.device, fast=self.mode.fast)
+
+
+def run(name: str, fast: bool = False, device=None, root=None) -> dict:
+    """Run (or resume) the experiment ``name``; write its results under ``root`` and return its summary.
+
+    ``root`` defaults to ``results/`` in full mode (committed) and ``runs/experiments-fast/`` in fast mode.
+    """
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; expected one of {sorted(EXPERIMENTS)}")
+    mode = FAST if fast else FULL
+    device = env.resolve_device(device)
+    results = Results(Path(root or (FAST_RESULTS if fast else RESULTS)) / name, name, mode)
+    summary = EXPERIMENTS[name](Context(name, mode, results, device))
+    results.finish(summary, device)
+    return summary

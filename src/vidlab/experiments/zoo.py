@@ -1,0 +1,42 @@
+"""The models the experiments train: each trained once, kept, shared between experiments, and resumable.
+
+A model is named by its training config and time budget, so two experiments that ask for the same one
+(the in-distribution projectile model of seed 0, say) get the same files. Training uses the 10-minute
+recipe of notebook 03 (``train.fit_to_minutes``: as many steps as fit in the budget here, the learning
+rate ending with them) and resumes from its last checkpoint if a session ended in the middle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+from vidlab import train
+from vidlab.pipeline import load_pretrained
+
+ZOO = Path("runs") / "zoo"  # models are large and machine-made: kept out of the repository
+
+
+def model_name(cfg: train.TrainConfig, minutes: float) -> str:
+    """A readable, unique folder name: the split, pool and seed, then a hash of the whole config and budget."""
+    fields = json.dumps({**dataclasses.asdict(cfg), "minutes": minutes}, sort_keys=True, default=list)
+    digest = hashlib.sha1(fields.encode()).hexdigest()[:8]
+    scenarios = "+".join(cfg.scenarios)
+    return f"{scenarios}_{cfg.split}_pool{cfg.clip_pool}_seed{cfg.seed}_{minutes:g}min_{digest}"
+
+
+def trained(cfg: train.TrainConfig, minutes: float, root=ZOO, device=None, fast: bool = False):
+    """The pipeline of ``cfg`` trained for ``minutes`` here: loaded if it is done, else trained (or resumed).
+
+    ``fast``: a smoke test of the code path; 3 steps instead of a timed budget.
+    """
+    folder = Path(root) / model_name(cfg, minutes)
+    if (folder / "state.json").exists() and (folder / "pipeline").exists():
+        return load_pretrained(folder / "pipeline", device=device)
+    if fast:
+        cfg = dataclasses.replace(cfg, steps=3, checkpoint_every=10 ** 6)
+    else:
+        cfg = train.fit_to_minutes(cfg, minutes, folder, device)
+    return train.train(cfg, folder, device=device)

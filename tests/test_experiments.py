@@ -1,0 +1,93 @@
+"""The experiments' machinery: intervals, resumable results, the zoo, and one experiment end to end (fast)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from vidlab import evaluate, world
+from vidlab.experiments import core, ood, stats, zoo
+from vidlab.experiments.__main__ import main
+from vidlab.train import TrainConfig
+
+
+def test_wilson_interval_matches_the_textbook_values():
+    r = stats.rate(5, 10)  # Wilson 95%: 0.2366 to 0.7634
+    assert r["rate"] == 0.5 and math.isclose(r["low"], 0.2366, abs_tol=1e-3) and math.isclose(r["high"], 0.7634,
+                                                                                                 abs_tol=1e-3)
+    assert stats.rate(0, 256)["low"] == 0.0 and 0 < stats.rate(0, 256)["high"] < 0.02
+    with pytest.raises(ValueError, match="k=3, n=2"):
+        stats.rate(3, 2)
+
+
+def test_median_interval_brackets_the_median_and_shrinks_with_more_data():
+    rng = np.random.default_rng(0)
+    small, large = (stats.median_ci(rng.normal(1.0, 0.5, n)) for n in (30, 3000))
+    for ci in (small, large):
+        assert ci["low"] <= ci["median"] <= ci["high"]
+    assert large["high"] - large["low"] < small["high"] - small["low"]
+    with_missed = stats.median_ci([0.1, 0.2, 0.3, np.inf, np.nan])  # a missed ball is inf; NaN is dropped
+    assert with_missed["n"] == 4 and with_missed["median"] == 0.25
+
+
+def test_intervals_that_overlap_show_no_difference():
+    assert not stats.differs({"low": 0, "high": 2}, {"low": 1, "high": 3})
+    assert stats.differs({"low": 0, "high": 1}, {"low": 2, "high": 3})
+    assert stats.over_seeds([1.0, 2.0, 3.0]) == {"mean": 2.0, "sd": 1.0, "min": 1.0, "max": 3.0, "n": 3}
+
+
+def test_results_resume_and_the_record_sums_wall_time(tmp_path):
+    results = core.Results(tmp_path / "x", "x", core.FAST)
+    results.add({"seed": 0, "condition": "a", "value": 1.5, "per_clip": {"v": [1.0]}})
+    assert results.done(seed=0, condition="a")["value"] == 1.5 and results.done(seed=1, condition="a") is None
+    first = results.finish({"figure": 1.5})
+    again = core.Results(tmp_path / "x", "x", core.FAST)  # a later session picks up the same folder
+    assert again.done(seed=0, condition="a") is not None
+    second = again.finish({"figure": 1.5})
+    assert second["wall_seconds"] >= first["wall_seconds"] and first["mode"]["name"] == "fast"
+    assert (tmp_path / "x" / "rows.csv").read_text().splitlines()[0] == "seed,condition,value"  # lists stay in JSON
+    assert json.loads((tmp_path / "x" / "summary.json").read_text()) == {"figure": 1.5}
+
+
+def test_zoo_names_differ_by_any_setting():
+    cfg = TrainConfig()
+    names = {zoo.model_name(cfg, 10), zoo.model_name(TrainConfig(seed=1), 10), zoo.model_name(cfg, 5),
+             zoo.model_name(TrainConfig(split="coupled_train"), 10)}
+    assert len(names) == 4 and all(n.startswith("projectile_") for n in names)
+
+
+def test_velocity_error_is_zero_for_the_truth_and_not_for_a_still_ball():
+    clips = evaluate.held_out({"scenarios": ("projectile",)}, 4)
+    truth = evaluate.video_metrics([c.video for c in clips], clips, 4)
+    still = evaluate.video_metrics([evaluate.copy_last_frame(c, 4) for c in clips], clips, 4)
+    assert truth["velocity_error_px"] < 0.1 < still["velocity_error_px"]
+    per_clip = evaluate.per_clip_metrics([c.video for c in clips], clips, 4)
+    assert [r["seed"] for r in per_clip] == [0, 1, 2, 3] and all(r["velocity_error_px"] < 0.2 for r in per_clip)
+
+
+def test_held_out_clips_follow_the_conditions():
+    fast = evaluate.held_out({"scenarios": ("projectile",)}, 3, **ood.CONDITIONS["faster"])
+    speeds = [np.hypot(*c.params["init"][0]["vel"]) for c in fast]
+    lo, hi = world.OOD_SPEED[1]
+    assert all(lo <= s <= hi * 1.2 for s in speeds)  # the vertical part adds up to a half of the horizontal
+
+
+def test_ood_experiment_runs_end_to_end_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the fast zoo and results are written under the working folder
+    summary = core.run("ood_vs_id", fast=True, device="cpu")
+    rows = core.Results(core.FAST_RESULTS / "ood_vs_id", "ood_vs_id", core.FAST).rows()
+    assert len(rows) == len(core.FAST.seeds) * len(ood.CONDITIONS)
+    assert set(summary) == set(ood.CONDITIONS)
+    assert summary["in distribution"]["ratio_to_id"]["mean"] == pytest.approx(1.0)
+    trained = sorted(p.name for p in (core.FAST_RESULTS / "zoo").iterdir())
+    assert len(trained) == len(core.FAST.seeds)
+    core.run("ood_vs_id", fast=True, device="cpu")  # resumes: nothing new is trained or measured
+    assert len(core.Results(core.FAST_RESULTS / "ood_vs_id", "ood_vs_id", core.FAST).rows()) == len(rows)
+
+
+def test_the_command_names_an_unknown_experiment(capsys):
+    with pytest.raises(SystemExit, match="unknown experiment 'nope'.*ood_vs_id"):
+        main(["nope", "--fast"])
+    main(["--list"])
+    assert "ood_vs_id" in capsys.readouterr().out
