@@ -91,3 +91,27 @@ def test_the_command_names_an_unknown_experiment(capsys):
         main(["nope", "--fast"])
     main(["--list"])
     assert "ood_vs_id" in capsys.readouterr().out
+
+
+def test_judge_says_the_truth_follows_velocity_and_a_stopped_red_ball_its_colour():
+    from vidlab.experiments import attributes
+
+    clips = evaluate.held_out({"scenarios": ("projectile",), "split": "coupled_train"}, 6, **attributes.SWAPPED)
+    red_fast = next(c for c in clips if world.params.name_of_color(tuple(c.colors[0, 0])) == "red")
+    truth = attributes.judge(red_fast.video, red_fast, 4)
+    assert truth["follows"] == "velocity" and truth["true_speed"] > 2.5
+    assert abs(truth["generated_speed"] - truth["true_speed"]) < 0.3
+    stopped = attributes.judge(evaluate.copy_last_frame(red_fast, 4), red_fast, 4)
+    assert stopped["generated_speed"] < 0.2 and stopped["follows"] == "colour" and stopped["colour_speed"] == 1.0
+
+
+@pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity"])
+def test_the_other_experiments_run_fast(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    summary = core.run(name, fast=True, device="cpu")
+    assert summary and (core.FAST_RESULTS / name / "record.json").exists()
+    if name == "scaling":
+        assert list(summary) == [str(p) for p in ood.pool_sizes(core.FAST)]
+    else:
+        swapped = summary["swapped"]["follows_velocity"]
+        assert 0 <= swapped["low"] <= swapped["rate"] <= swapped["high"] <= 1

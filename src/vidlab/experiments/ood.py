@@ -66,3 +66,26 @@ def summarize(rows: list) -> dict:
                               "center_error_px": stats.over_seeds([by[s, condition]["center_error_px"] for s in seeds]),
                               "correct_count": stats.over_seeds([by[s, condition]["correct_count"] for s in seeds])}
     return summary
+
+
+def pool_sizes(mode) -> list:
+    """Training-set sizes for the scaling experiment: the mode's pool and 1/4, 1/16 and 1/64 of it."""
+    return sorted({max(16, mode.pool // f) for f in (64, 16, 4, 1)})
+
+
+@experiment("scaling")
+def scaling(ctx) -> dict:
+    """Training-set size against in- and out-of-distribution velocity error (does more data close the gap?)."""
+    # 1. models on training sets of each size (the clip pool), each measured on every condition
+    for pool in pool_sizes(ctx.mode):
+        for seed in ctx.mode.seeds:
+            pipe = None
+            for condition in CONDITIONS:
+                if ctx.results.done(pool=pool, seed=seed, condition=condition):
+                    continue
+                pipe = pipe or ctx.model(ctx.config(seed=seed, clip_pool=pool))
+                ctx.results.add({"pool": pool, "seed": seed, "condition": condition,
+                                 **measure_condition(pipe, condition, ctx.mode)})
+    # 2. per size: the ood_vs_id summary of its rows
+    rows = ctx.results.rows()
+    return {str(pool): summarize([r for r in rows if r["pool"] == pool]) for pool in pool_sizes(ctx.mode)}
