@@ -93,19 +93,23 @@ def test_the_command_names_an_unknown_experiment(capsys):
     assert "ood_vs_id" in capsys.readouterr().out
 
 
-def test_judge_says_the_truth_follows_velocity_and_a_stopped_red_ball_its_colour():
+def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute():
     from vidlab.experiments import attributes
 
-    clips = evaluate.held_out({"scenarios": ("projectile",), "split": "coupled_train"}, 6, **attributes.SWAPPED)
-    red_fast = next(c for c in clips if world.params.name_of_color(tuple(c.colors[0, 0])) == "red")
-    truth = attributes.judge(red_fast.video, red_fast, 4)
-    assert truth["follows"] == "velocity" and truth["true_speed"] > 2.5
-    assert abs(truth["generated_speed"] - truth["true_speed"]) < 0.3
-    stopped = attributes.judge(evaluate.copy_last_frame(red_fast, 4), red_fast, 4)
-    assert stopped["generated_speed"] < 0.2 and stopped["follows"] == "colour" and stopped["colour_speed"] == 1.0
+    slow_in_training = {"colour": "red", "size": "small"}
+    for name, coupling in attributes.COUPLINGS.items():
+        clips = evaluate.held_out({"scenarios": ("projectile",), "split": coupling.train_split}, 8,
+                                  **world.SPLITS[coupling.swap_split])
+        swapped_fast = next(c for c in clips if coupling.class_of(c) == slow_in_training[name])
+        truth = attributes.judge(swapped_fast.video, swapped_fast, 4, coupling)
+        assert truth["follows"] == "velocity" and truth["true_speed"] > 2.5
+        assert abs(truth["generated_speed"] - truth["true_speed"]) < 0.3
+        stopped = attributes.judge(evaluate.copy_last_frame(swapped_fast, 4), swapped_fast, 4, coupling)
+        assert stopped["generated_speed"] < 0.2 and stopped["follows"] == "attribute"
+        assert stopped["attribute_speed"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity"])
+@pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity"])
 def test_the_other_experiments_run_fast(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     summary = core.run(name, fast=True, device="cpu")

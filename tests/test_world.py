@@ -131,6 +131,19 @@ def test_colour_velocity_coupling_and_its_swap():
         assert speeds[is_slow].max() <= 2.0 and speeds[~is_slow].min() >= 3.0
 
 
+def test_size_velocity_coupling_and_its_swap():
+    for split, slow in (("size_coupled_train", "small"), ("size_coupled_swap", "large")):
+        clips = world.dataset("projectile", split, range(40))
+        radii = np.array([c.params["init"][0]["radius"] for c in clips])
+        speeds = np.array([abs(c.params["init"][0]["vel"][0]) for c in clips])  # thrown horizontally at the speed
+        small = radii <= 0.9
+        assert small.any() and (~small).any() and radii[~small].min() >= 1.2
+        is_slow = small if slow == "small" else ~small
+        assert speeds[is_slow].max() <= 2.0 and speeds[~is_slow].min() >= 3.0
+    with pytest.raises(ValueError, match="size_speed=.*radius ranges, speed ranges"):
+        world.simulate("projectile", 0, size_speed={"small": world.SMALL})
+
+
 def test_parameters_reach_the_render():
     clip = world.simulate("uniform", 1, size=32, num_frames=5, fps=24, color="green", radius=1.0,
                           background="noise", background_color=(30, 30, 60))

@@ -26,6 +26,7 @@ ID_RADIUS = ((0.7, 1.4),)
 ID_RADIUS_COLLISION = ((0.5, 1.5),)
 OOD_RADIUS = ((0.3, 0.6), (1.5, 2.0))
 SLOW, FAST = ((1.0, 2.0),), ((3.0, 4.0),)
+SMALL, LARGE = ((0.7, 0.9),), ((1.2, 1.4),)  # two size classes inside the in-distribution radii
 SPLITS = {
     "id": {},
     "ood_speed": {"speed_range": OOD_SPEED},
@@ -33,6 +34,9 @@ SPLITS = {
     # Colour-velocity coupling: train red-slow / blue-fast, test the swap.
     "coupled_train": {"color_speed": {"red": SLOW, "blue": FAST}},
     "coupled_swap": {"color_speed": {"red": FAST, "blue": SLOW}},
+    # Size-velocity coupling: train small-slow / large-fast, test the swap.
+    "size_coupled_train": {"size_speed": {"small": (SMALL, SLOW), "large": (LARGE, FAST)}},
+    "size_coupled_swap": {"size_speed": {"small": (SMALL, FAST), "large": (LARGE, SLOW)}},
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -46,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "speed_range": ID_SPEED,
     "color": None,  # name in COLORS or (r, g, b); None = red (collision: red and blue)
     "color_speed": None,  # {"red": ranges, "blue": ranges}: colour drawn at random, speed coupled to it
+    "size_speed": None,  # {"small": (radius ranges, speed ranges), ...}: size class at random, speed coupled
     "restitution": None,  # None = 0.8 for bounces, 1.0 (elastic) for collisions
     "background": "plain",  # "plain" or "noise"
     "background_color": None,  # None = white (plain) or light grey (noise)
@@ -74,6 +79,10 @@ def check_params(params: dict) -> dict:
         raise ValueError(f"restitution={p['restitution']!r}: expected a value in [0, 1]")
     if p["radius"] is not None and not 0.05 <= p["radius"] <= 3:
         raise ValueError(f"radius={p['radius']!r}: expected 0.05 to 3 world units (the world is 10 wide)")
+    if p["size_speed"] is not None and not (isinstance(p["size_speed"], dict) and all(
+            isinstance(v, tuple | list) and len(v) == 2 for v in p["size_speed"].values())):
+        raise ValueError(f"size_speed={p['size_speed']!r}: expected {{class name: (radius ranges, speed ranges)}}, "
+                         "as in SPLITS['size_coupled_train']")
     if p["gravity"] < 0:
         raise ValueError(f"gravity={p['gravity']!r}: expected >= 0 (units/s^2, positive = downward)")
     return p

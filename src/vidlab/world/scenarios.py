@@ -12,18 +12,27 @@ from vidlab.world.clip import Ball
 from vidlab.world.params import COLORS, ID_RADIUS, ID_RADIUS_COLLISION, WORLD_SIZE, draw_from, name_of_color, to_rgb
 
 
-def _speed_for(p, rng, color_name):
+def _speed_for(p, rng, color_name, radius):
     if p["speed"] is not None:
         return float(p["speed"])
     if p["color_speed"] is not None:
         return draw_from(rng, p["color_speed"][color_name])
+    if p["size_speed"] is not None:
+        return draw_from(rng, p["size_speed"][size_class(p["size_speed"], radius)][1])
     return draw_from(rng, p["speed_range"])
 
 
 def _radius_for(p, rng, default_range):
     if p["radius"] is not None:
         return float(p["radius"])
+    if p["size_speed"] is not None:  # a size class at random, then a radius in its range
+        return draw_from(rng, p["size_speed"][rng.choice(sorted(p["size_speed"]))][0])
     return draw_from(rng, p["radius_range"] or default_range)
+
+
+def size_class(size_speed: dict, radius: float) -> str:
+    """The class of ``size_speed`` ({"small": (radius ranges, speed ranges), ...}) whose radii hold ``radius``."""
+    return next(name for name, (ranges, _) in size_speed.items() if any(lo <= radius <= hi for lo, hi in ranges))
 
 
 def _ball_color(p, rng, k=0):
@@ -63,7 +72,8 @@ def _duration(p) -> float:
 
 def _one_ball(p, rng, radius_range=ID_RADIUS):
     rgb = _ball_color(p, rng)
-    return rgb, _radius_for(p, rng, radius_range), _speed_for(p, rng, name_of_color(rgb))
+    r = _radius_for(p, rng, radius_range)
+    return rgb, r, _speed_for(p, rng, name_of_color(rgb), r)
 
 
 def _uniform(p, rng):
@@ -108,7 +118,8 @@ def _collision(p, rng):
     meet_x = rng.uniform(4.0, 6.0)
     for k, side in enumerate((-1, 1)):
         rgb = _ball_color(p, rng, k) if p["color"] is None else to_rgb(p["color"])
-        r, v = _radius_for(p, rng, ID_RADIUS_COLLISION), _speed_for(p, rng, name_of_color(rgb))
+        r = _radius_for(p, rng, ID_RADIUS_COLLISION)
+        v = _speed_for(p, rng, name_of_color(rgb), r)
         vel = np.array([-side * v, 0.0])
         # Place each ball so that the pair touches at meet_t (with a small vertical offset).
         pos = np.array([meet_x + side * r - vel[0] * meet_t, y + side * rng.uniform(0, 0.3) * r])
