@@ -109,7 +109,7 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
         assert stopped["attribute_speed"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity"])
+@pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames"])
 def test_the_other_experiments_run_fast(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     summary = core.run(name, fast=True, device="cpu")

@@ -10,8 +10,9 @@ comparison; fast mode runs the same code in seconds, for tests.
 
 Modules: ``core`` (modes, results, the registry, :func:`run`), ``stats`` (intervals), ``zoo`` (models
 trained once and shared), and one module per family of experiments: ``ood`` (in against out of
-distribution, and training-set size), ``attributes`` (which attribute wins: colour or velocity).
+distribution, and training-set size), ``attributes`` (which attribute wins: colour or size against
+velocity), ``context`` (error against the number of conditioning frames).
 """
 
-from vidlab.experiments import attributes, ood  # noqa: F401  (registers their experiments)
+from vidlab.experiments import attributes, context, ood  # noqa: F401  (registers their experiments)
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, run  # noqa: F401

@@ -34,11 +34,13 @@ class Mode:
     clips: int  # held-out clips per condition
     sampling_steps: int  # DDIM steps
     pool: int  # the training clip pool (the training-set size) unless an experiment varies it
+    batch: int  # clips per training step
     fast: bool
 
 
-FULL = Mode("full", seeds=(0, 1, 2), train_minutes=10.0, clips=256, sampling_steps=25, pool=16384, fast=False)
-FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps=2, pool=32, fast=True)
+FULL = Mode("full", seeds=(0, 1, 2), train_minutes=10.0, clips=256, sampling_steps=25, pool=16384, batch=16,
+            fast=False)
+FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps=2, pool=32, batch=4, fast=True)
 
 
 def experiment(name: str):
@@ -120,10 +122,10 @@ class Context:
     device: object = None
 
     def config(self, **changes):
-        """The 10-minute recipe's training config (the mode's clip pool), with ``changes``."""
+        """The 10-minute recipe's training config (the mode's clip pool and batch), with ``changes``."""
         from vidlab.train import TrainConfig
 
-        return TrainConfig(**{"clip_pool": self.mode.pool, **changes})
+        return TrainConfig(**{"clip_pool": self.mode.pool, "batch_size": self.mode.batch, **changes})
 
     def model(self, cfg):
         """The pipeline of ``cfg`` trained for the mode's minutes: from the zoo, or trained now (resumable)."""

@@ -69,8 +69,8 @@ def summarize(rows: list) -> dict:
 
 
 def pool_sizes(mode) -> list:
-    """Training-set sizes for the scaling experiment: the mode's pool and 1/4, 1/16 and 1/64 of it."""
-    return sorted({max(16, mode.pool // f) for f in (64, 16, 4, 1)})
+    """Training-set sizes for the scaling experiment: the mode's pool and 1/4, 1/16, 1/64 of it (a batch at least)."""
+    return sorted({max(mode.batch, mode.pool // f) for f in (64, 16, 4, 1)})
 
 
 @experiment("scaling")
