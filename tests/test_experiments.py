@@ -109,7 +109,8 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
         assert stopped["attribute_speed"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames"])
+@pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames",
+                                  "memorisation"])
 def test_the_other_experiments_run_fast(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     summary = core.run(name, fast=True, device="cpu")
@@ -119,3 +120,16 @@ def test_the_other_experiments_run_fast(name, tmp_path, monkeypatch):
     else:
         swapped = summary["swapped"]["follows_velocity"]
         assert 0 <= swapped["low"] <= swapped["rate"] <= swapped["high"] <= 1
+
+
+def test_memorisation_measures_the_truth_as_closest_to_itself():
+    from vidlab.experiments import memory
+
+    cfg = TrainConfig(clip_pool=64, batch_size=4)
+    train_set = memory.training_set(cfg)
+    clips = evaluate.held_out({"scenarios": ("projectile",)}, 4)
+    rows = memory.compare([c.video for c in clips], clips, train_set, 4)
+    assert all(r["to_truth"] < 0.3 < r["to_nearest_by_pixels"] for r in rows)  # the truth follows itself
+    assert all(r["nearest_by_pixels_to_truth"] > 0 for r in rows)
+    again = memory.compare([c.video for c in clips], clips, memory.training_set(cfg), 4)
+    assert again == rows  # the training set is simulated again exactly

@@ -60,9 +60,7 @@ class ClipPool:
             raise ValueError(f"clip_pool={cfg.clip_pool}: a pool needs at least batch_size={cfg.batch_size} "
                              "clips (or 0 for fresh clips every step)")
         self.cfg = cfg
-        steps = -(-cfg.clip_pool // cfg.batch_size)
-        seeds = [s for step in range(steps) for s in clip_seeds(cfg, step)][:cfg.clip_pool]
-        video, self.captions = _simulate_in_parallel(cfg, seeds, workers)
+        video, self.captions = _simulate_in_parallel(cfg, pool_seeds(cfg), workers)
         self.video = torch.from_numpy(video).to(device or "cpu")  # uint8: 49 KB a clip at 32 px, 16 frames
 
     def batch(self, step: int, process_index: int = 0, num_processes: int = 1):
@@ -71,6 +69,12 @@ class ClipPool:
         index = torch.randint(len(self.video), (self.cfg.batch_size,), generator=draw)
         video = self.video[index.to(self.video.device)]
         return pixels.to_model_space(video), [self.captions[i] for i in index.tolist()]
+
+
+def pool_seeds(cfg) -> list:
+    """World seeds of the ``cfg.clip_pool`` clips of a pool: the first ones a fresh one-process run draws."""
+    steps = -(-cfg.clip_pool // cfg.batch_size)
+    return [s for step in range(steps) for s in clip_seeds(cfg, step)][:cfg.clip_pool]
 
 
 def pool_workers(clips: int) -> int:

@@ -11,8 +11,9 @@ comparison; fast mode runs the same code in seconds, for tests.
 Modules: ``core`` (modes, results, the registry, :func:`run`), ``stats`` (intervals), ``zoo`` (models
 trained once and shared), and one module per family of experiments: ``ood`` (in against out of
 distribution, and training-set size), ``attributes`` (which attribute wins: colour or size against
-velocity), ``context`` (error against the number of conditioning frames).
+velocity), ``context`` (error against the number of conditioning frames), ``memory`` (does a
+generated motion follow the physics or the nearest training clip?).
 """
 
-from vidlab.experiments import attributes, context, ood  # noqa: F401  (registers their experiments)
+from vidlab.experiments import attributes, context, memory, ood  # noqa: F401  (registers their experiments)
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, run  # noqa: F401
