@@ -110,7 +110,7 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
 
 
 @pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames",
-                                  "memorisation"])
+                                  "memorisation", "failure_rates"])
 def test_the_other_experiments_run_fast(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     summary = core.run(name, fast=True, device="cpu")
@@ -133,3 +133,18 @@ def test_memorisation_measures_the_truth_as_closest_to_itself():
     assert all(r["nearest_by_pixels_to_truth"] > 0 for r in rows)
     again = memory.compare([c.video for c in clips], clips, memory.training_set(cfg), 4)
     assert again == rows  # the training set is simulated again exactly
+
+
+def test_failures_are_found_in_broken_clips_and_not_in_the_truth():
+    from vidlab.experiments import failures
+
+    clips = evaluate.held_out({"scenarios": ("projectile",)}, 6)
+    truth = failures.classify([c.video for c in clips], clips, 4)
+    assert all(r["failures"] == [] for r in truth) and all(r["center_error_px"] < 0.3 for r in truth)
+    assert all(r["psnr"] == np.inf and r["ssim"] == 1.0 for r in truth)
+    vanished = [world.inject(c, "vanish", frame=8, seed=0).video for c in clips]
+    broken = failures.classify(vanished, clips, 4)
+    assert sum("vanish" in r["failures"] for r in broken) >= 4  # the probes' recall is high, not perfect
+    summary = failures.summarize([{"condition": "x", "per_clip": broken}])
+    assert summary["x"]["model"]["vanish"]["k"] == sum("vanish" in r["failures"] for r in broken)
+    assert summary["x"]["truth"]["vanish"]["k"] == 0

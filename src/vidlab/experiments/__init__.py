@@ -12,8 +12,9 @@ Modules: ``core`` (modes, results, the registry, :func:`run`), ``stats`` (interv
 trained once and shared), and one module per family of experiments: ``ood`` (in against out of
 distribution, and training-set size), ``attributes`` (which attribute wins: colour or size against
 velocity), ``context`` (error against the number of conditioning frames), ``memory`` (does a
-generated motion follow the physics or the nearest training clip?).
+generated motion follow the physics or the nearest training clip?), ``failures`` (how often each kind of
+failure happens, and "looks right" against "is right").
 """
 
-from vidlab.experiments import attributes, context, memory, ood  # noqa: F401  (registers their experiments)
+from vidlab.experiments import attributes, context, failures, memory, ood  # noqa: F401  (registers them)
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, run  # noqa: F401
