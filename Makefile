@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # The CPU build on our machines; on a GPU laptop override, e.g. TORCH_SPEC="torch==2.13.0" with your index.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: lab test notebooks lint benchmarks peers processes sync clean
+.PHONY: lab test notebooks lint benchmarks peers processes experiments sync clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,13 @@ peers: $(STAMP)
 # one process per GPU).
 processes: $(STAMP)
 	$(PY) benchmarks/train_processes.py --processes 1 2 --minutes 10 --snapshot-minutes 3 5
+
+# The experiments of notebooks 04 and 05, full mode, one after another (hours on 2 CPU cores). Each resumes
+# where it stopped and skips what is done, so run it again after an interruption.
+EXPERIMENTS := ood_vs_id scaling colour_vs_velocity size_vs_velocity context_frames memorisation failure_rates \
+	samplers_and_steps training_time
+experiments: $(STAMP)
+	for name in $(EXPERIMENTS); do $(PY) -m vidlab.experiments $$name || exit 1; done
 
 sync:
 	python3 scripts/sync_notebooks.py

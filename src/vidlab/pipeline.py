@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from diffusers import DDIMScheduler, DiffusionPipeline
+from diffusers import DDIMScheduler, DiffusionPipeline, DPMSolverMultistepScheduler, EulerDiscreteScheduler
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 
@@ -30,11 +30,29 @@ RECORDS = "records/tiny-physics"  # the shipped run's loss log and progress samp
 RECORDS_IN_CHECKOUT = env.CHECKOUT / RECORDS
 
 
+# Samplers by name: diffusers schedulers on the model's training noise schedule, all with trailing timestep
+# spacing (the first step starts at the highest noise, the last lands on t = 0).
+SAMPLERS = {"DDIM": (DDIMScheduler, {"clip_sample": True}),
+            "DPM-Solver++": (DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++"}),
+            "Euler": (EulerDiscreteScheduler, {})}
+
+
+def sampler(name: str, training_scheduler_config):
+    """The sampler ``name`` (a key of :data:`SAMPLERS`) for a model trained with this noise schedule.
+
+    ``pipe.scheduler = sampler("Euler", pipe.scheduler.config)`` swaps a pipeline's sampler.
+    """
+    if name not in SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; expected one of {sorted(SAMPLERS)}")
+    cls, settings = SAMPLERS[name]
+    return cls.from_config(training_scheduler_config, timestep_spacing="trailing", **settings)
+
+
 def default_sampler(training_scheduler_config) -> DDIMScheduler:
     """The sampler a trained model ships with: DDIM on its training noise schedule, with trailing timestep
     spacing (the last step lands on t = 0) and each x0 estimate clipped to the pixel range [-1, 1], which made
-    the tiny model's samples usable. Other diffusers schedulers drop in through ``from_config``."""
-    return DDIMScheduler.from_config(training_scheduler_config, timestep_spacing="trailing", clip_sample=True)
+    the tiny model's samples usable. Others: :func:`sampler`."""
+    return sampler("DDIM", training_scheduler_config)
 
 
 @dataclasses.dataclass

@@ -13,8 +13,9 @@ trained once and shared), and one module per family of experiments: ``ood`` (in 
 distribution, and training-set size), ``attributes`` (which attribute wins: colour or size against
 velocity), ``context`` (error against the number of conditioning frames), ``memory`` (does a
 generated motion follow the physics or the nearest training clip?), ``failures`` (how often each kind of
-failure happens, and "looks right" against "is right").
+failure happens, and "looks right" against "is right"), ``sampling`` (the rates against the sampler, the
+number of steps and the training time).
 """
 
-from vidlab.experiments import attributes, context, failures, memory, ood  # noqa: F401  (registers them)
+from vidlab.experiments import attributes, context, failures, memory, ood, sampling  # noqa: F401  (registers them)
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, run  # noqa: F401

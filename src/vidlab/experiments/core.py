@@ -35,12 +35,14 @@ class Mode:
     sampling_steps: int  # DDIM steps
     pool: int  # the training clip pool (the training-set size) unless an experiment varies it
     batch: int  # clips per training step
+    snapshots: tuple  # minutes of training after which every model's pipeline is also saved
     fast: bool
 
 
 FULL = Mode("full", seeds=(0, 1, 2), train_minutes=10.0, clips=256, sampling_steps=25, pool=16384, batch=16,
-            fast=False)
-FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps=2, pool=32, batch=4, fast=True)
+            snapshots=(1, 3), fast=False)
+FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps=2, pool=32, batch=4,
+            snapshots=(0,), fast=True)
 
 
 def experiment(name: str):
@@ -122,17 +124,30 @@ class Context:
     device: object = None
 
     def config(self, **changes):
-        """The 10-minute recipe's training config (the mode's clip pool and batch), with ``changes``."""
+        """The 10-minute recipe's training config (the mode's clip pool, batch and snapshots), with ``changes``."""
         from vidlab.train import TrainConfig
 
-        return TrainConfig(**{"clip_pool": self.mode.pool, "batch_size": self.mode.batch, **changes})
+        return TrainConfig(**{"clip_pool": self.mode.pool, "batch_size": self.mode.batch,
+                              "snapshot_minutes": self.mode.snapshots, **changes})
 
     def model(self, cfg):
         """The pipeline of ``cfg`` trained for the mode's minutes: from the zoo, or trained now (resumable)."""
         from vidlab.experiments import zoo
 
-        root = FAST_RESULTS / "zoo" if self.mode.fast else zoo.ZOO
-        return zoo.trained(cfg, self.mode.train_minutes, root, self.device, fast=self.mode.fast)
+        return zoo.trained(cfg, self.mode.train_minutes, self.zoo, self.device, fast=self.mode.fast)
+
+    def snapshot(self, cfg, minutes: float):
+        """The pipeline saved after ``minutes`` (one of the mode's snapshots) while training ``cfg``."""
+        from vidlab.experiments import zoo
+
+        self.model(cfg)  # trained first, if it is not yet
+        return zoo.snapshot(cfg, self.mode.train_minutes, minutes, self.zoo, self.device)
+
+    @property
+    def zoo(self) -> Path:
+        from vidlab.experiments import zoo
+
+        return FAST_RESULTS / "zoo" if self.mode.fast else zoo.ZOO
 
 
 def run(name: str, fast: bool = False, device=None, root=None) -> dict:

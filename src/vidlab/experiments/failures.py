@@ -54,11 +54,14 @@ def image_scores(video, clip: world.Clip, k: int) -> dict:
             "sharpness_ratio": float(sharp[0] / max(sharp[1], 1e-9))}
 
 
-def classify(videos, clips, k: int) -> list:
-    """Per clip: its failures, image scores and centre error; the truth's failures (the probes' false alarms)."""
+def classify(videos, clips, k: int, truth_reports=None) -> list:
+    """Per clip: its failures, image scores and centre error; the truth's failures (the probes' false alarms).
+
+    ``truth_reports``: the probes' reports on the true clips, when already made (they depend on the clips only).
+    """
+    truth_reports = truth_reports or [probes.physics_report(c.video, c.fps) for c in clips]
     rows = []
-    for video, clip in zip(videos, clips, strict=True):
-        truth_report = probes.physics_report(clip.video, clip.fps)
+    for video, clip, truth_report in zip(videos, clips, truth_reports, strict=True):
         report = probes.physics_report(video, clip.fps)
         errors = [np.nanmedian(np.linalg.norm(tr.centers[k:] - clip.centers[k:, j], axis=1))
                   if tr is not None and tr.present[k:].any() else np.inf

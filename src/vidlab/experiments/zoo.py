@@ -13,7 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from vidlab import train
+from vidlab import runs, train
 from vidlab.pipeline import load_pretrained
 
 ZOO = Path("runs") / "zoo"  # models are large and machine-made: kept out of the repository
@@ -40,3 +40,12 @@ def trained(cfg: train.TrainConfig, minutes: float, root=ZOO, device=None, fast:
     else:
         cfg = train.fit_to_minutes(cfg, minutes, folder, device)
     return train.train(cfg, folder, device=device)
+
+
+def snapshot(cfg: train.TrainConfig, minutes: float, at: float, root=ZOO, device=None):
+    """The pipeline saved after ``at`` minutes of training ``cfg`` (``cfg.snapshot_minutes`` holds ``at``)."""
+    folder = runs.snapshot_dir(Path(root) / model_name(cfg, minutes), at)
+    if not folder.exists():
+        raise ValueError(f"no snapshot after {at:g} minutes in {folder.parent}: train with snapshot_minutes "
+                         f"including {at:g} (this config has {cfg.snapshot_minutes})")
+    return load_pretrained(folder, device=device)

@@ -1,0 +1,79 @@
+"""How the failure rates change with the sampler, the number of sampling steps, and the training time.
+
+The same in-distribution models are sampled with DDIM, DPM-Solver++ and Euler (diffusers schedulers) at 1
+to 25 steps, in distribution and on faster balls than any seen in training. Then the pipelines saved after
+1 and 3 minutes of training are compared with the finished 10-minute ones.
+"""
+
+from __future__ import annotations
+
+from vidlab import evaluate, pipeline, probes
+from vidlab.experiments import stats
+from vidlab.experiments.core import experiment
+from vidlab.experiments.failures import classify
+from vidlab.experiments.ood import CONDITIONS
+
+STEPS = (1, 2, 5, 10, 25)
+WHERE = {"in distribution": CONDITIONS["in distribution"], "faster": CONDITIONS["faster"]}
+
+
+def _held_out(ctx, pipe, params) -> tuple:
+    """Half the mode's clips per seed (3 seeds still give more than 256), and the probes' reports on them."""
+    clips = evaluate.held_out(pipe.training_config, max(2, ctx.mode.clips // 2), **params)
+    return clips, [probes.physics_report(c.video, c.fps) for c in clips]
+
+
+def _compact(per_clip: list) -> list:
+    return [{"failures": c["failures"], "center_error_px": round(c["center_error_px"], 4)} for c in per_clip]
+
+
+@experiment("samplers_and_steps")
+def samplers_and_steps(ctx) -> dict:
+    """Failure rates and centre error for DDIM, DPM-Solver++ and Euler at 1 to 25 sampling steps."""
+    steps_list = STEPS if not ctx.mode.fast else (1, 2)
+    for seed in ctx.mode.seeds:
+        pipe = None
+        for where, params in WHERE.items():
+            todo = [(name, n) for name in pipeline.SAMPLERS for n in steps_list
+                    if not ctx.results.done(seed=seed, where=where, sampler=name, steps=n)]
+            if not todo:
+                continue
+            pipe = pipe or ctx.model(ctx.config(seed=seed))
+            clips, truth = _held_out(ctx, pipe, params)
+            for name, n in todo:
+                pipe.scheduler = pipeline.sampler(name, pipe.scheduler.config)
+                videos = evaluate.continue_clips(pipe, clips, n)
+                per_clip = classify(videos, clips, pipe.training_config["context_frames"], truth)
+                ctx.results.add({"seed": seed, "where": where, "sampler": name, "steps": n,
+                                 "per_clip": _compact(per_clip)})
+            pipe.scheduler = pipeline.sampler("DDIM", pipe.scheduler.config)
+    return summarize(ctx.results.rows(), ("where", "sampler", "steps"))
+
+
+@experiment("training_time")
+def training_time(ctx) -> dict:
+    """Failure rates and centre error after 1, 3 and 10 minutes of training (the same runs' snapshots)."""
+    for seed in ctx.mode.seeds:
+        cfg = ctx.config(seed=seed)
+        for minutes in (*ctx.mode.snapshots, ctx.mode.train_minutes):
+            for where, params in WHERE.items():
+                if ctx.results.done(seed=seed, minutes=minutes, where=where):
+                    continue
+                pipe = ctx.model(cfg) if minutes == ctx.mode.train_minutes else ctx.snapshot(cfg, minutes)
+                clips, truth = _held_out(ctx, pipe, params)
+                videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps)
+                per_clip = classify(videos, clips, pipe.training_config["context_frames"], truth)
+                ctx.results.add({"seed": seed, "minutes": minutes, "where": where, "per_clip": _compact(per_clip)})
+    return summarize(ctx.results.rows(), ("where", "minutes"))
+
+
+def summarize(rows: list, keys: tuple) -> dict:
+    """Per setting (the values of ``keys``, joined by " | "): the share of clips with any failure (Wilson
+    interval, all seeds' clips together) and the median centre error with a bootstrap interval."""
+    summary = {}
+    for setting in dict.fromkeys(tuple(r[k] for k in keys) for r in rows):
+        clips = [c for r in rows if tuple(r[k] for k in keys) == setting for c in r["per_clip"]]
+        summary[" | ".join(map(str, setting))] = {
+            "any_failure": stats.rate(sum(bool(c["failures"]) for c in clips), len(clips)),
+            "center_error_px": stats.median_ci([c["center_error_px"] for c in clips])}
+    return summary
