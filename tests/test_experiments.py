@@ -148,3 +148,14 @@ def test_failures_are_found_in_broken_clips_and_not_in_the_truth():
     summary = failures.summarize([{"condition": "x", "per_clip": broken}])
     assert summary["x"]["model"]["vanish"]["k"] == sum("vanish" in r["failures"] for r in broken)
     assert summary["x"]["truth"]["vanish"]["k"] == 0
+
+
+def test_make_experiments_runs_every_registered_experiment():
+    import re
+    from pathlib import Path
+
+    from vidlab.experiments import EXPERIMENTS
+
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    listed = re.search(r"^EXPERIMENTS := (.*?)(?<!\\)\n", makefile, re.S | re.M).group(1)
+    assert set(listed.replace("\\\n", " ").split()) == set(EXPERIMENTS)
