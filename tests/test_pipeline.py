@@ -75,6 +75,25 @@ def test_longer_clips_batches_prompts_and_other_schedulers(trained, context):
         assert np.isfinite(sample(pipe, context)).all()
 
 
+def test_a_model_trained_with_prompts_samples_without_one_as_it_trained(trained, context):
+    pipe = load_pretrained(trained / "pipeline")
+    text, empty = pipe.encode_prompt(None, 2, "cpu")  # the "no prompt" embedding of prompt dropout, not nothing
+    torch.testing.assert_close(text, pipe.text_encoder([None, None]))
+    torch.testing.assert_close(text, empty)
+    np.testing.assert_allclose(sample(pipe, context), sample(pipe, context, guidance_scale=3.0), atol=1e-5)  # c = u
+
+
+def test_samplers_by_name(trained, context):
+    from vidlab import pipeline
+
+    pipe = load_pretrained(trained / "pipeline")
+    for name in pipeline.SAMPLERS:
+        pipe.scheduler = pipeline.sampler(name, pipe.scheduler.config)
+        assert pipe.scheduler.config.timestep_spacing == "trailing" and np.isfinite(sample(pipe, context)).all()
+    with pytest.raises(ValueError, match="unknown sampler 'PLMS'.*DDIM"):
+        pipeline.sampler("PLMS", pipe.scheduler.config)
+
+
 def test_callback_sees_every_step(trained, context):
     pipe = load_pretrained(trained / "pipeline")
     seen = []

@@ -63,17 +63,20 @@ BASELINES = {"copy last frame": copy_last_frame, "constant velocity": constant_v
 
 
 # --------------------------------------------------------------------------------- generating and measuring
-def continue_clips(pipe, clips, num_inference_steps: int = 25, batch_size: int = 16, seed: int = 0) -> list:
+def continue_clips(pipe, clips, num_inference_steps: int = 25, batch_size: int = 16, seed: int = 0,
+                   with_captions: bool = False, guidance_scale: float = 1.0) -> list:
     """Generate the continuation of each world clip from its first k frames; uint8 videos, context included.
 
     Runs on the pipeline's device (``load_pretrained`` and ``train`` put it on env's choice). Batch i is
     seeded with a CPU generator at ``seed + i``, so the same call gives the same videos on any device.
+    ``with_captions``: prompt a model trained with prompts by each clip's own caption, at ``guidance_scale``.
     """
     k = pipe.training_config["context_frames"]
     videos = []
     for i in range(0, len(clips), batch_size):
         part = clips[i:i + batch_size]
         out = pipe(context=np.stack([c.video[:k] for c in part]), num_frames=len(part[0].video),
+                   prompt=[c.caption for c in part] if with_captions else None, guidance_scale=guidance_scale,
                    num_inference_steps=num_inference_steps, generator=torch.Generator().manual_seed(seed + i),
                    progress=False)
         videos += list((out.frames * 255).round().astype(np.uint8))

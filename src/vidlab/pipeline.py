@@ -108,9 +108,13 @@ class VidlabPipeline(DiffusionPipeline):
         return arr
 
     def encode_prompt(self, prompt, batch_size: int, device) -> tuple:
-        """Prompt embeddings and the "no prompt" embeddings for guidance, or (None, None) without a prompt."""
+        """Prompt embeddings and the "no prompt" embeddings for guidance. Without a prompt: (None, None) for a model
+        trained without prompts, and the "no prompt" embedding it trained with (prompt dropout) for one with."""
         if prompt is None:
-            return None, None
+            if self.text_encoder is None:
+                return None, None
+            empty = self.text_encoder([None] * batch_size).to(device)
+            return empty, empty
         prompts = [prompt] * batch_size if isinstance(prompt, str) else list(prompt)
         return self.text_encoder(prompts).to(device), self.text_encoder([None] * batch_size).to(device)
 
