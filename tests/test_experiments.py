@@ -110,7 +110,8 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
 
 
 @pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames",
-                                  "memorisation", "failure_rates", "samplers_and_steps", "training_time"])
+                                  "memorisation", "failure_rates", "samplers_and_steps", "training_time",
+                                  "object_permanence", "momentum", "guidance"])
 def test_the_other_experiments_run_fast(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     summary = core.run(name, fast=True, device="cpu")
@@ -159,3 +160,20 @@ def test_make_experiments_runs_every_registered_experiment():
     makefile = (Path(__file__).parents[1] / "Makefile").read_text()
     listed = re.search(r"^EXPERIMENTS := (.*?)(?<!\\)\n", makefile, re.S | re.M).group(1)
     assert set(listed.replace("\\\n", " ").split()) == set(EXPERIMENTS)
+
+
+def test_permanence_and_momentum_measures_on_the_truth_and_on_a_vanished_ball():
+    from vidlab.experiments import scenes
+
+    occluded = [c for c in evaluate.held_out({"scenarios": ("occlusion",)}, 8)]
+    measured = [r for c in occluded if (r := scenes.reemergence(c.video, c, 4)) is not None]
+    assert measured and all(r["reappeared"] and r["error_px"] < 0.5 and r["hidden_frames"] >= 1 for r in measured)
+    gone = occluded[0]
+    r = scenes.reemergence(evaluate.copy_last_frame(gone, 4), gone, 4)  # the ball stays where it was at frame 3
+    if r is not None:
+        assert not r["reappeared"] or r["error_px"] > 2
+    collisions = evaluate.held_out({"scenarios": ("collision",)}, 6)
+    rows = [scenes.momentum(c.video, c) for c in collisions]
+    met = [r for r in rows if r["true_collision"]]
+    assert met and all(r["model"] == r["truth"] for r in met) and not any(r["interpenetration"] for r in met)
+    assert np.nanmedian([r["truth"]["momentum_change"] for r in met]) < 0.25

@@ -14,8 +14,9 @@ distribution, and training-set size), ``attributes`` (which attribute wins: colo
 velocity), ``context`` (error against the number of conditioning frames), ``memory`` (does a
 generated motion follow the physics or the nearest training clip?), ``failures`` (how often each kind of
 failure happens, and "looks right" against "is right"), ``sampling`` (the rates against the sampler, the
-number of steps and the training time).
+number of steps and the training time), ``scenes`` (object permanence, momentum and guidance in the
+harder scenes, with a prompted model).
 """
 
-from vidlab.experiments import attributes, context, failures, memory, ood, sampling  # noqa: F401  (registers them)
+from vidlab.experiments import attributes, context, failures, memory, ood, sampling, scenes  # noqa: F401
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, run  # noqa: F401

@@ -36,13 +36,14 @@ class Mode:
     pool: int  # the training clip pool (the training-set size) unless an experiment varies it
     batch: int  # clips per training step
     snapshots: tuple  # minutes of training after which every model's pipeline is also saved
+    scene_minutes: float  # per model of the harder scenes (collision, occlusion, table; prompted)
     fast: bool
 
 
 FULL = Mode("full", seeds=(0, 1, 2), train_minutes=10.0, clips=256, sampling_steps=25, pool=16384, batch=16,
-            snapshots=(1, 3), fast=False)
+            snapshots=(1, 3), scene_minutes=30.0, fast=False)
 FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps=2, pool=32, batch=4,
-            snapshots=(0,), fast=True)
+            snapshots=(0,), scene_minutes=0.05, fast=True)
 
 
 def experiment(name: str):
@@ -130,11 +131,13 @@ class Context:
         return TrainConfig(**{"clip_pool": self.mode.pool, "batch_size": self.mode.batch,
                               "snapshot_minutes": self.mode.snapshots, **changes})
 
-    def model(self, cfg):
-        """The pipeline of ``cfg`` trained for the mode's minutes: from the zoo, or trained now (resumable)."""
+    def model(self, cfg, minutes: float | None = None):
+        """The pipeline of ``cfg`` trained for ``minutes`` (default: the mode's): from the zoo, or trained now
+        (resumable)."""
         from vidlab.experiments import zoo
 
-        return zoo.trained(cfg, self.mode.train_minutes, self.zoo, self.device, fast=self.mode.fast)
+        minutes = minutes or self.mode.train_minutes
+        return zoo.trained(cfg, minutes, self.zoo, self.device, fast=self.mode.fast)
 
     def snapshot(self, cfg, minutes: float):
         """The pipeline saved after ``minutes`` (one of the mode's snapshots) while training ``cfg``."""

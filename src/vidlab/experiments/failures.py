@@ -111,6 +111,23 @@ def summarize(rows: list) -> dict:
     return summary
 
 
+def compact(per_clip: list) -> list:
+    """What :func:`rates_by` needs of :func:`classify`'s rows: the failures and the centre error of each clip."""
+    return [{"failures": c["failures"], "center_error_px": round(c["center_error_px"], 4)} for c in per_clip]
+
+
+def rates_by(rows: list, keys: tuple) -> dict:
+    """Per setting (the values of ``keys``, joined by " | "): the share of clips with any failure (Wilson
+    interval, all seeds' clips together) and the median centre error with a bootstrap interval."""
+    summary = {}
+    for setting in dict.fromkeys(tuple(r[k] for k in keys) for r in rows):
+        clips = [c for r in rows if tuple(r[k] for k in keys) == setting for c in r["per_clip"]]
+        summary[" | ".join(map(str, setting))] = {
+            "any_failure": stats.rate(sum(bool(c["failures"]) for c in clips), len(clips)),
+            "center_error_px": stats.median_ci([c["center_error_px"] for c in clips])}
+    return summary
+
+
 def _rank_correlation(a, b) -> float:
     """Spearman's rank correlation (scipy), NaN when either side is constant or there are fewer than 3 pairs."""
     from scipy.stats import spearmanr

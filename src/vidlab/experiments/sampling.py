@@ -8,9 +8,8 @@ to 25 steps, in distribution and on faster balls than any seen in training. Then
 from __future__ import annotations
 
 from vidlab import evaluate, pipeline, probes
-from vidlab.experiments import stats
 from vidlab.experiments.core import experiment
-from vidlab.experiments.failures import classify
+from vidlab.experiments.failures import classify, compact, rates_by
 from vidlab.experiments.ood import CONDITIONS
 
 STEPS = (1, 2, 5, 10, 25)
@@ -21,10 +20,6 @@ def _held_out(ctx, pipe, params) -> tuple:
     """Half the mode's clips per seed (3 seeds still give more than 256), and the probes' reports on them."""
     clips = evaluate.held_out(pipe.training_config, max(2, ctx.mode.clips // 2), **params)
     return clips, [probes.physics_report(c.video, c.fps) for c in clips]
-
-
-def _compact(per_clip: list) -> list:
-    return [{"failures": c["failures"], "center_error_px": round(c["center_error_px"], 4)} for c in per_clip]
 
 
 @experiment("samplers_and_steps")
@@ -45,9 +40,9 @@ def samplers_and_steps(ctx) -> dict:
                 videos = evaluate.continue_clips(pipe, clips, n)
                 per_clip = classify(videos, clips, pipe.training_config["context_frames"], truth)
                 ctx.results.add({"seed": seed, "where": where, "sampler": name, "steps": n,
-                                 "per_clip": _compact(per_clip)})
+                                 "per_clip": compact(per_clip)})
             pipe.scheduler = pipeline.sampler("DDIM", pipe.scheduler.config)
-    return summarize(ctx.results.rows(), ("where", "sampler", "steps"))
+    return rates_by(ctx.results.rows(), ("where", "sampler", "steps"))
 
 
 @experiment("training_time")
@@ -63,17 +58,5 @@ def training_time(ctx) -> dict:
                 clips, truth = _held_out(ctx, pipe, params)
                 videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps)
                 per_clip = classify(videos, clips, pipe.training_config["context_frames"], truth)
-                ctx.results.add({"seed": seed, "minutes": minutes, "where": where, "per_clip": _compact(per_clip)})
-    return summarize(ctx.results.rows(), ("where", "minutes"))
-
-
-def summarize(rows: list, keys: tuple) -> dict:
-    """Per setting (the values of ``keys``, joined by " | "): the share of clips with any failure (Wilson
-    interval, all seeds' clips together) and the median centre error with a bootstrap interval."""
-    summary = {}
-    for setting in dict.fromkeys(tuple(r[k] for k in keys) for r in rows):
-        clips = [c for r in rows if tuple(r[k] for k in keys) == setting for c in r["per_clip"]]
-        summary[" | ".join(map(str, setting))] = {
-            "any_failure": stats.rate(sum(bool(c["failures"]) for c in clips), len(clips)),
-            "center_error_px": stats.median_ci([c["center_error_px"] for c in clips])}
-    return summary
+                ctx.results.add({"seed": seed, "minutes": minutes, "where": where, "per_clip": compact(per_clip)})
+    return rates_by(ctx.results.rows(), ("where", "minutes"))
