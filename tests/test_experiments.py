@@ -88,8 +88,7 @@ def test_ood_experiment_runs_end_to_end_and_resumes(fast_workdir):
     summary = core.run("ood_vs_id", fast=True, device="cpu")
     rows = core.Results(core.FAST_RESULTS / "ood_vs_id", "ood_vs_id", core.FAST).rows()
     assert len(rows) == len(core.FAST.seeds) * len(ood.CONDITIONS)
-    assert set(summary) == set(ood.CONDITIONS)
-    assert summary["in distribution"]["ratio_to_id"]["mean"] == pytest.approx(1.0)
+    assert set(summary) == set(ood.CONDITIONS)  # (a 3-step model finds no ball: its figures are inf or NaN)
     trained = sorted(p.name for p in (core.FAST_RESULTS / "zoo").iterdir())
     assert len([name for name in trained if "projectile_id_pool32_" in name]) == len(core.FAST.seeds)
     core.run("ood_vs_id", fast=True, device="cpu")  # resumes: nothing new is trained or measured
@@ -126,11 +125,23 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
 def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
-    if name == "scaling":
-        assert list(summary) == [str(p) for p in ood.pool_sizes(core.FAST)]
-    else:
-        swapped = summary["swapped"]["follows_velocity"]
-        assert 0 <= swapped["low"] <= swapped["rate"] <= swapped["high"] <= 1
+    expected = {"scaling": [str(p) for p in ood.pool_sizes(core.FAST)], "colour_vs_velocity": ["swapped", "as trained"],
+                "size_vs_velocity": ["swapped", "as trained"], "context_frames": ["1", "2", "3", "4"],
+                "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])]}
+    if name in expected:
+        assert list(summary) == expected[name]
+    rows = core.Results(core.FAST_RESULTS / name, name, core.FAST).rows()
+    assert {r["seed"] for r in rows} == set(core.FAST.seeds)
+
+
+def test_ood_summary_gives_each_condition_its_ratio_to_in_distribution():
+    rows = [{"seed": s, "condition": c, "velocity_error_px": e * (1 + s), "center_error_px": 1.0,
+             "correct_count": 1.0, "per_clip": {"velocity_error_px": [e, e]}}
+            for s in (0, 1) for c, e in zip(ood.CONDITIONS, (0.1, 0.2, 0.3, 0.1, 0.4), strict=True)]
+    summary = ood.summarize(rows)
+    assert summary["in distribution"]["ratio_to_id"]["mean"] == pytest.approx(1.0)
+    assert summary["faster"]["ratio_to_id"]["mean"] == pytest.approx(3.0)
+    assert summary["larger"]["velocity_error_px"]["mean"] == pytest.approx(0.6)
 
 
 def test_memorisation_measures_the_truth_as_closest_to_itself():

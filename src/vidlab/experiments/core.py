@@ -78,7 +78,7 @@ class Results:
     def add(self, row: dict) -> dict:
         """Append one finished unit's row (written at once, so that nothing is lost if the run stops)."""
         with self.rows_file.open("a") as f:
-            f.write(json.dumps(row) + "\n")  # inf and NaN as Python's json writes them
+            f.write(json.dumps(row, default=_plain) + "\n")  # inf and NaN as Python's json writes them
         return row
 
     def finish(self, summary: dict, device=None) -> dict:
@@ -112,7 +112,14 @@ def git_commit() -> str:
 
 
 def _write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=1) + "\n")
+    path.write_text(json.dumps(data, indent=1, default=_plain) + "\n")
+
+
+def _plain(value):
+    """numpy scalars and arrays as the Python numbers and lists JSON can hold."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 @dataclasses.dataclass

@@ -86,7 +86,7 @@ def memorisation(ctx) -> dict:
                              **{f"closer_to_nearest_by_{way}": sum(r[f"to_nearest_by_{way}"] < r["to_truth"]
                                                                    for r in per_clip)
                                 for way in ("pixels", "state")},
-                             "judged": sum(np.isfinite(r["to_truth"]) for r in per_clip)})
+                             "judged": int(sum(np.isfinite(r["to_truth"]) for r in per_clip))})
     return summarize(ctx.results.rows())
 
 

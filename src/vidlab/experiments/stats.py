@@ -39,7 +39,9 @@ def median_ci(values, confidence: float = 0.95, seed: int = 0, resamples: int = 
 def over_seeds(values) -> dict:
     """One figure measured once per training seed: mean, standard deviation (n - 1), min, max and n."""
     values = np.asarray(values, dtype=float)
-    return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+    with np.errstate(invalid="ignore"):  # an inf figure (a model that lost the ball) has no finite spread
+        sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return {"mean": float(values.mean()), "sd": sd,
             "min": float(values.min()), "max": float(values.max()), "n": len(values)}
 
 
