@@ -198,3 +198,17 @@ def test_permanence_and_momentum_measures_on_the_truth_and_on_a_vanished_ball():
     met = [r for r in rows if r["true_collision"]]
     assert met and all(r["model"] == r["truth"] for r in met) and not any(r["interpenetration"] for r in met)
     assert np.nanmedian([r["truth"]["momentum_change"] for r in met]) < 0.25
+
+
+def test_load_reads_committed_results_from_a_clone(tmp_path, monkeypatch):
+    from vidlab import env
+    from vidlab.experiments import load
+
+    folder = tmp_path / "results" / "x"
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text('{"a": 1}')
+    (folder / "rows.jsonl").write_text('{"seed": 0}\n{"seed": 1}\n')
+    monkeypatch.setattr(env, "CHECKOUT", tmp_path)
+    assert load("x") == {"a": 1} and [r["seed"] for r in load("x", "rows")] == [0, 1]
+    with pytest.raises(ValueError, match="what='table'"):
+        load("x", "table")

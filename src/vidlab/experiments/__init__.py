@@ -19,4 +19,4 @@ harder scenes, with a prompted model).
 """
 
 from vidlab.experiments import attributes, context, failures, memory, ood, sampling, scenes  # noqa: F401
-from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, run  # noqa: F401
+from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, load, run  # noqa: F401

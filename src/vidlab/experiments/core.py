@@ -100,6 +100,18 @@ class Results:
         return record
 
 
+def load(name: str, what: str = "summary") -> dict | list:
+    """An experiment's committed full-mode results: ``what`` = "summary", "record" or "rows".
+
+    From a clone they are read from ``results/NAME/``; elsewhere (Colab) downloaded once from the repository.
+    """
+    if what not in ("summary", "record", "rows"):
+        raise ValueError(f"what={what!r}: expected 'summary', 'record' or 'rows'")
+    path = env.repository_file(f"{RESULTS}/{name}/{what}.json{'l' if what == 'rows' else ''}")
+    text = path.read_text()
+    return [json.loads(line) for line in text.splitlines() if line.strip()] if what == "rows" else json.loads(text)
+
+
 def git_commit() -> str:
     """The commit this code is at (with "+changes" when the checkout differs from it), or "unknown"."""
     try:
