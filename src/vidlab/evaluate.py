@@ -83,8 +83,9 @@ def continue_clips(pipe, clips, num_inference_steps: int = 25, batch_size: int =
     return videos
 
 
-def clip_measures(video, clip: world.Clip, context_frames: int) -> dict:
-    """The raw measurements of one generated continuation against its truth (the probes read the frames).
+def clip_measures(video, clip: world.Clip, context_frames: int, report=None) -> dict:
+    """The raw measurements of one generated continuation against its truth (the probes read the frames;
+    ``report``: their report on ``video``, when already made).
 
     Over the generated frames: ``count_ok`` (bool per frame: the true number of balls seen), ``center_errors``
     (px, per ball and frame it is visible; inf where the probes found no matching ball), ``velocity_errors``
@@ -92,7 +93,7 @@ def clip_measures(video, clip: world.Clip, context_frames: int) -> dict:
     in both frames), ``radius_cv`` (per ball seen at least twice), and ``gravity_rel_error`` (None for a
     clip without gravity; inf when the probes could not fit it).
     """
-    report = probes.physics_report(video, clip.fps)
+    report = report or probes.physics_report(video, clip.fps)
     gen = slice(context_frames, None)
     out = {"count_ok": report.objects_per_frame[gen] == clip.visible[gen].sum(1), "center_errors": [],
            "velocity_errors": [], "radius_cv": [], "gravity_rel_error": None}
@@ -118,7 +119,8 @@ def clip_measures(video, clip: world.Clip, context_frames: int) -> dict:
     return out
 
 
-def _median(values) -> float:
+def median(values) -> float:
+    """The median, or NaN for no values (where numpy would warn)."""
     return float(np.median(values)) if len(values) else float("nan")
 
 
@@ -134,10 +136,10 @@ def video_metrics(videos, clips, context_frames: int) -> dict:
     measures = [clip_measures(v, c, context_frames) for v, c in zip(videos, clips, strict=True)]
     gravity = [m["gravity_rel_error"] for m in measures if m["gravity_rel_error"] is not None]
     return {"clips": len(clips), "correct_count": float(np.mean(np.concatenate([m["count_ok"] for m in measures]))),
-            "center_error_px": _median(np.concatenate([m["center_errors"] for m in measures])),
-            "gravity_rel_error": _median(gravity),
-            "radius_cv": _median([cv for m in measures for cv in m["radius_cv"]]),
-            "velocity_error_px": _median(np.concatenate([m["velocity_errors"] for m in measures]))}
+            "center_error_px": median(np.concatenate([m["center_errors"] for m in measures])),
+            "gravity_rel_error": median(gravity),
+            "radius_cv": median([cv for m in measures for cv in m["radius_cv"]]),
+            "velocity_error_px": median(np.concatenate([m["velocity_errors"] for m in measures]))}
 
 
 def per_clip_metrics(videos, clips, context_frames: int) -> list:
@@ -147,9 +149,9 @@ def per_clip_metrics(videos, clips, context_frames: int) -> list:
         m = clip_measures(video, clip, context_frames)
         gravity = m["gravity_rel_error"]
         rows.append({"seed": clip.seed, "correct_count": float(np.mean(m["count_ok"])),
-                     "center_error_px": _median(m["center_errors"]),
+                     "center_error_px": median(m["center_errors"]),
                      "gravity_rel_error": float("nan") if gravity is None else float(gravity),
-                     "radius_cv": _median(m["radius_cv"]), "velocity_error_px": _median(m["velocity_errors"])})
+                     "radius_cv": median(m["radius_cv"]), "velocity_error_px": median(m["velocity_errors"])})
     return rows
 
 

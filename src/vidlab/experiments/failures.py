@@ -13,7 +13,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from vidlab import check, evaluate, probes, world
+from vidlab import evaluate, probes, world
 from vidlab.experiments import stats
 from vidlab.experiments.core import experiment
 from vidlab.experiments.ood import CONDITIONS
@@ -63,12 +63,10 @@ def classify(videos, clips, k: int, truth_reports=None) -> list:
     rows = []
     for video, clip, truth_report in zip(videos, clips, truth_reports, strict=True):
         report = probes.physics_report(video, clip.fps)
-        errors = [np.nanmedian(np.linalg.norm(tr.centers[k:] - clip.centers[k:, j], axis=1))
-                  if tr is not None and tr.present[k:].any() else np.inf
-                  for j, tr in enumerate(check.match_tracks(clip, report))]
+        errors = evaluate.clip_measures(video, clip, k, report)["center_errors"]
         rows.append({"seed": clip.seed, "failures": failures_of(report, clip, truth_report.flicker),
                      "truth_failures": failures_of(truth_report, clip, truth_report.flicker),
-                     "center_error_px": float(np.max(errors)) if errors else float("nan"),
+                     "center_error_px": evaluate.median(errors),
                      "flicker": report.flicker, **image_scores(video, clip, k)})
     return rows
 
