@@ -87,8 +87,11 @@ def fast_workdir(tmp_path_factory):
 def test_ood_experiment_runs_end_to_end_and_resumes(fast_workdir):
     summary = core.run("ood_vs_id", fast=True, device="cpu")
     rows = core.Results(core.FAST_RESULTS / "ood_vs_id", "ood_vs_id", core.FAST).rows()
-    assert len(rows) == len(core.FAST.seeds) * len(ood.CONDITIONS)
+    assert len([r for r in rows if r["seed"] != "truth"]) == len(core.FAST.seeds) * len(ood.CONDITIONS)
     assert set(summary) == set(ood.CONDITIONS)  # (a 3-step model finds no ball: its figures are inf or NaN)
+    for condition in ood.CONDITIONS:  # the probes on the true clips: every ball found, to a fraction of a pixel
+        floor = summary[condition]["probes_on_truth"]
+        assert floor["correct_count"] == 1.0 and floor["center_error_px"] < 0.1
     trained = sorted(p.name for p in (core.FAST_RESULTS / "zoo").iterdir())
     assert len([name for name in trained if "projectile_id_pool32_" in name]) == len(core.FAST.seeds)
     core.run("ood_vs_id", fast=True, device="cpu")  # resumes: nothing new is trained or measured

@@ -46,14 +46,28 @@ def ood_vs_id(ctx) -> dict:
                 continue
             pipe = pipe or ctx.model(ctx.config(seed=seed))
             ctx.results.add({"seed": seed, "condition": condition, **measure_condition(pipe, condition, ctx.mode)})
-    # 2. the summary: each condition's error over seeds, and its ratio to the in-distribution error
+    # 2. the probes on the true clips of each condition: the floor of every figure (tiny balls are hard to see)
+    add_probe_floor(ctx)
+    # 3. the summary: each condition's error over seeds, and its ratio to the in-distribution error
     return summarize(ctx.results.rows())
+
+
+def add_probe_floor(ctx) -> None:
+    """One row per condition with the probes' figures on the true clips themselves (``"seed": "truth"``)."""
+    cfg = ctx.config()
+    training_config = {"scenarios": cfg.scenarios, "size": cfg.size, "num_frames": cfg.num_frames, "fps": cfg.fps,
+                       "split": cfg.split}
+    for condition, params in CONDITIONS.items():
+        if not ctx.results.done(seed="truth", condition=condition):
+            clips = evaluate.held_out(training_config, ctx.mode.clips, **params)
+            ctx.results.add({"seed": "truth", "condition": condition,
+                             **evaluate.video_metrics([c.video for c in clips], clips, cfg.context_frames)})
 
 
 def summarize(rows: list) -> dict:
     """Per condition: the velocity error over seeds, a bootstrap interval over all clips, and OOD/ID ratios."""
     by = {(r["seed"], r["condition"]): r for r in rows}
-    seeds = sorted({r["seed"] for r in rows})
+    seeds = sorted({r["seed"] for r in rows if r["seed"] != "truth"})
     summary = {}
     for condition in CONDITIONS:
         errors = [by[s, condition]["velocity_error_px"] for s in seeds]
@@ -65,6 +79,8 @@ def summarize(rows: list) -> dict:
                               "ratio_to_id": stats.over_seeds(ratios),
                               "center_error_px": stats.over_seeds([by[s, condition]["center_error_px"] for s in seeds]),
                               "correct_count": stats.over_seeds([by[s, condition]["correct_count"] for s in seeds])}
+        if ("truth", condition) in by:  # the probes on the true clips
+            summary[condition]["probes_on_truth"] = {m: by["truth", condition][m] for m in METRICS}
     return summary
 
 
