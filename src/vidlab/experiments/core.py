@@ -113,11 +113,12 @@ def load(name: str, what: str = "summary") -> dict | list:
 
 
 def git_commit() -> str:
-    """The commit this code is at (with "+changes" when the checkout differs from it), or "unknown"."""
+    """The commit this code is at (with "+changes" when the checkout's code differs from it; results written
+    under ``results/`` do not count), or "unknown"."""
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                f":!{RESULTS}"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+changes" if dirty else "")
