@@ -215,3 +215,21 @@ def test_load_reads_committed_results_from_a_clone(tmp_path, monkeypatch):
     assert load("x") == {"a": 1} and [r["seed"] for r in load("x", "rows")] == [0, 1]
     with pytest.raises(ValueError, match="what='table'"):
         load("x", "table")
+
+
+def test_plots_draw_intervals_and_seeds_and_leave_out_a_lost_ball():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from vidlab.experiments import plots
+
+    fig, (left, right) = plt.subplots(1, 2)
+    entries = [stats.rate(5, 10), stats.median_ci([1.0, 2.0, 3.0]), {"median": np.inf, "low": np.inf, "high": np.inf}]
+    plots.intervals(left, ["a", "b", "lost"], entries, ylabel="x")
+    drawn = left.lines[0].get_xydata()
+    assert drawn.shape == (2, 2) and drawn[0, 1] == 0.5 and drawn[1, 1] == 2.0
+    plots.seeds(right, ["a", "b"], [[1.0, 2.0, 3.0], [np.inf, 4.0]])
+    assert [round(p.get_height(), 6) for p in right.patches] == [2.0, 4.0]
+    plt.close(fig)

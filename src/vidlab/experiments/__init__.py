@@ -15,7 +15,7 @@ velocity), ``context`` (error against the number of conditioning frames), ``memo
 generated motion follow the physics or the nearest training clip?), ``failures`` (how often each kind of
 failure happens, and "looks right" against "is right"), ``sampling`` (the rates against the sampler, the
 number of steps and the training time), ``scenes`` (object permanence, momentum and guidance in the
-harder scenes, with a prompted model).
+harder scenes, with a prompted model); ``plots`` draws the results for the notebooks.
 """
 
 from vidlab.experiments import attributes, context, failures, memory, ood, sampling, scenes  # noqa: F401
