@@ -133,6 +133,10 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
                 "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])]}
     if name in expected:
         assert list(summary) == expected[name]
+    if name == "failure_rates":  # its gallery: a generated clip and its truth for each kind the probes found
+        with np.load(core.FAST_RESULTS / name / "gallery.npz") as gallery:
+            for kind in gallery["kinds"]:
+                assert gallery[f"generated_{kind}"].shape == gallery[f"truth_{kind}"].shape
     rows = core.Results(core.FAST_RESULTS / name, name, core.FAST).rows()
     assert {r["seed"] for r in rows} == set(core.FAST.seeds)
 
@@ -213,7 +217,7 @@ def test_load_reads_committed_results_from_a_clone(tmp_path, monkeypatch):
     (folder / "rows.jsonl").write_text('{"seed": 0}\n{"seed": 1}\n')
     monkeypatch.setattr(env, "CHECKOUT", tmp_path)
     assert load("x") == {"a": 1} and [r["seed"] for r in load("x", "rows")] == [0, 1]
-    with pytest.raises(ValueError, match="what='table'"):
+    with pytest.raises(ValueError, match="what='table'.*gallery"):
         load("x", "table")
 
 

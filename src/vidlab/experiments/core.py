@@ -100,14 +100,23 @@ class Results:
         return record
 
 
-def load(name: str, what: str = "summary") -> dict | list:
-    """An experiment's committed full-mode results: ``what`` = "summary", "record" or "rows".
+FILES = {"summary": "summary.json", "record": "record.json", "rows": "rows.jsonl", "gallery": "gallery.npz"}
+
+
+def load(name: str, what: str = "summary"):
+    """An experiment's committed full-mode results: ``what`` = "summary", "record" (dicts), "rows" (a list)
+    or "gallery" (numpy arrays, for the experiments that save example videos).
 
     From a clone they are read from ``results/NAME/``; elsewhere (Colab) downloaded once from the repository.
     """
-    if what not in ("summary", "record", "rows"):
-        raise ValueError(f"what={what!r}: expected 'summary', 'record' or 'rows'")
-    path = env.repository_file(f"{RESULTS}/{name}/{what}.json{'l' if what == 'rows' else ''}")
+    if what not in FILES:
+        raise ValueError(f"what={what!r}: expected one of {sorted(FILES)}")
+    path = env.repository_file(f"{RESULTS}/{name}/{FILES[what]}")
+    if what == "gallery":
+        import numpy as np
+
+        with np.load(path) as arrays:
+            return dict(arrays)
     text = path.read_text()
     return [json.loads(line) for line in text.splitlines() if line.strip()] if what == "rows" else json.loads(text)
 

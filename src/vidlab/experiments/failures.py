@@ -88,7 +88,35 @@ def failure_rates(ctx) -> dict:
             videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps)
             ctx.results.add({"seed": seed, "condition": condition,
                              "per_clip": classify(videos, clips, pipe.training_config["context_frames"])})
+    # 2. the gallery: for each kind, a generated clip in which the probes found it, beside its truth
+    if not (ctx.results.folder / GALLERY).exists():
+        save_gallery(ctx)
     return summarize(ctx.results.rows())
+
+
+GALLERY = "gallery.npz"
+
+
+def save_gallery(ctx, seed: int = 0, batch: int = 16) -> None:
+    """For each failure kind, the first clip (by condition, then clip seed) of training seed ``seed`` in which
+    the probes found it: generated again exactly (same model, batch and noise) and saved with its truth."""
+    rows = [r for r in ctx.results.rows() if r["seed"] == seed]
+    pipe, found = ctx.model(ctx.config(seed=seed)), {}
+    for kind in KINDS:
+        hit = next(((r["condition"], i) for r in rows for i, c in enumerate(r["per_clip"]) if kind in c["failures"]),
+                   None)
+        if hit is None:
+            continue
+        condition, i = hit
+        clips = evaluate.held_out(pipe.training_config, ctx.mode.clips, **WHERE[condition])
+        first = i - i % batch  # the clip's batch, seeded as in the run: the same noise, the same video
+        videos = evaluate.continue_clips(pipe, clips[first:first + batch], ctx.mode.sampling_steps, seed=first)
+        found[kind] = (videos[i - first], clips[i].video, condition, clips[i].seed)
+    np.savez_compressed(ctx.results.folder / GALLERY, kinds=np.array(list(found)),
+                        conditions=np.array([v[2] for v in found.values()]),
+                        clip_seeds=np.array([v[3] for v in found.values()]),
+                        **{f"generated_{k}": v[0] for k, v in found.items()},
+                        **{f"truth_{k}": v[1] for k, v in found.items()})
 
 
 def summarize(rows: list) -> dict:
