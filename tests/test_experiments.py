@@ -237,3 +237,12 @@ def test_plots_draw_intervals_and_seeds_and_leave_out_a_lost_ball():
     plots.seeds(right, ["a", "b"], [[1.0, 2.0, 3.0], [np.inf, 4.0]])
     assert [round(p.get_height(), 6) for p in right.patches] == [2.0, 4.0]
     plt.close(fig)
+
+
+def test_metrics_with_clips_reads_each_clip_once_into_both_views():
+    clips = evaluate.held_out({"scenarios": ("projectile",)}, 3)
+    videos = [evaluate.copy_last_frame(c, 4) for c in clips]
+    both = evaluate.metrics_with_clips(videos, clips, 4)
+    assert {k: v for k, v in both.items() if k != "per_clip"} == evaluate.video_metrics(videos, clips, 4)
+    rows = evaluate.per_clip_metrics(videos, clips, 4)
+    assert both["per_clip"]["center_error_px"] == [round(r["center_error_px"], 5) for r in rows]

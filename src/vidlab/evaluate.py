@@ -133,26 +133,39 @@ def video_metrics(videos, clips, context_frames: int) -> dict:
     median radius coefficient of variation, and the median velocity error (px per frame; see
     :func:`clip_measures`). A ball the probes cannot match counts as infinitely far off, so a median can be inf.
     """
+    return _pooled([clip_measures(v, c, context_frames) for v, c in zip(videos, clips, strict=True)])
+
+
+def per_clip_metrics(videos, clips, context_frames: int) -> list:
+    """:func:`video_metrics`' figures for each clip on its own (for intervals and correlations over clips)."""
+    return [_one_clip(clip_measures(v, c, context_frames), c) for v, c in zip(videos, clips, strict=True)]
+
+
+def metrics_with_clips(videos, clips, context_frames: int) -> dict:
+    """:func:`video_metrics`, plus ``"per_clip"``: each metric's value per clip (a list per metric, rounded),
+    from one reading of each clip by the probes."""
     measures = [clip_measures(v, c, context_frames) for v, c in zip(videos, clips, strict=True)]
+    rows = [_one_clip(m, c) for m, c in zip(measures, clips, strict=True)]
+    return {**_pooled(measures), "per_clip": {key: [round(r[key], 5) for r in rows] for key in rows[0] if key != "seed"}
+            if rows else {}}
+
+
+def _pooled(measures: list) -> dict:
     gravity = [m["gravity_rel_error"] for m in measures if m["gravity_rel_error"] is not None]
-    return {"clips": len(clips), "correct_count": float(np.mean(np.concatenate([m["count_ok"] for m in measures]))),
+    return {"clips": len(measures),
+            "correct_count": float(np.mean(np.concatenate([m["count_ok"] for m in measures]))),
             "center_error_px": median(np.concatenate([m["center_errors"] for m in measures])),
             "gravity_rel_error": median(gravity),
             "radius_cv": median([cv for m in measures for cv in m["radius_cv"]]),
             "velocity_error_px": median(np.concatenate([m["velocity_errors"] for m in measures]))}
 
 
-def per_clip_metrics(videos, clips, context_frames: int) -> list:
-    """:func:`video_metrics`' figures for each clip on its own (for intervals and correlations over clips)."""
-    rows = []
-    for video, clip in zip(videos, clips, strict=True):
-        m = clip_measures(video, clip, context_frames)
-        gravity = m["gravity_rel_error"]
-        rows.append({"seed": clip.seed, "correct_count": float(np.mean(m["count_ok"])),
-                     "center_error_px": median(m["center_errors"]),
-                     "gravity_rel_error": float("nan") if gravity is None else float(gravity),
-                     "radius_cv": median(m["radius_cv"]), "velocity_error_px": median(m["velocity_errors"])})
-    return rows
+def _one_clip(m: dict, clip: world.Clip) -> dict:
+    gravity = m["gravity_rel_error"]
+    return {"seed": clip.seed, "correct_count": float(np.mean(m["count_ok"])),
+            "center_error_px": median(m["center_errors"]),
+            "gravity_rel_error": float("nan") if gravity is None else float(gravity),
+            "radius_cv": median(m["radius_cv"]), "velocity_error_px": median(m["velocity_errors"])}
 
 
 def meets_bar(metrics: dict, bar: dict = QUALITY_BAR) -> dict:

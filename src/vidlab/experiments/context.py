@@ -28,10 +28,8 @@ def context_frames(ctx) -> dict:
             pipe = ctx.model(ctx.config(seed=seed, context_frames=k))
             clips = evaluate.held_out(pipe.training_config, ctx.mode.clips)
             videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps)
-            per_clip = evaluate.per_clip_metrics(videos, clips, MEASURED_FROM)
             ctx.results.add({"context_frames": k, "seed": seed,
-                             **evaluate.video_metrics(videos, clips, MEASURED_FROM),
-                             "per_clip": {m: [round(r[m], 5) for r in per_clip] for m in METRICS}})
+                             **evaluate.metrics_with_clips(videos, clips, MEASURED_FROM)})
     # 2. each figure over seeds, per number of context frames
     rows = ctx.results.rows()
     return {str(k): {m: stats.over_seeds([r[m] for r in rows if r["context_frames"] == k]) for m in METRICS}

@@ -29,10 +29,7 @@ def measure_condition(pipe, condition: str, mode) -> dict:
     """One model on one condition's held-out clips: the pooled figures, and each clip's for intervals."""
     clips = evaluate.held_out(pipe.training_config, mode.clips, **CONDITIONS[condition])
     k = pipe.training_config["context_frames"]
-    videos = evaluate.continue_clips(pipe, clips, mode.sampling_steps)
-    per_clip = evaluate.per_clip_metrics(videos, clips, k)
-    return {**evaluate.video_metrics(videos, clips, k),
-            "per_clip": {m: [round(r[m], 5) for r in per_clip] for m in METRICS}}
+    return evaluate.metrics_with_clips(evaluate.continue_clips(pipe, clips, mode.sampling_steps), clips, k)
 
 
 @experiment("ood_vs_id")

@@ -53,10 +53,9 @@ def reemergence(video, clip, k: int) -> dict | None:
             "error_px": float(min(offsets)) if offsets else float("inf"), "step_error_px": step}
 
 
-def collision_change(video, clip) -> dict:
-    """Momentum change and energy ratio of the first collision the probes find (NaN if none is found)."""
-    found = probes.physics_report(video, clip.fps).collisions
-    first = found[0] if found else None
+def collision_change(report: probes.PhysicsReport) -> dict:
+    """Momentum change and energy ratio of the first collision in the probes' report (NaN if none is found)."""
+    first = report.collisions[0] if report.collisions else None
     return {"found": first is not None, "momentum_change": first.momentum_change if first else float("nan"),
             "energy_ratio": first.energy_ratio if first else float("nan")}
 
@@ -64,24 +63,30 @@ def collision_change(video, clip) -> dict:
 def momentum(video, clip) -> dict:
     """A collision clip's generated collision beside the truth's, both measured by the probes."""
     met = any(not c.with_wall for c in clip.contacts)
-    return {"seed": clip.seed, "true_collision": met, "model": collision_change(video, clip),
-            "truth": collision_change(clip.video, clip),
-            "interpenetration": any(e.kind == "interpenetration" for e in
-                                    probes.physics_report(video, clip.fps).events)}
+    report = probes.physics_report(video, clip.fps)
+    return {"seed": clip.seed, "true_collision": met, "model": collision_change(report),
+            "truth": collision_change(probes.physics_report(clip.video, clip.fps)),
+            "interpenetration": any(e.kind == "interpenetration" for e in report.events)}
+
+
+def measure_each_seed(ctx, scenario: str, measure) -> None:
+    """Per training seed not yet done: the scene model continues held-out clips of ``scenario`` (prompted by
+    their captions), and ``measure(video, clip, k)`` reads each one (None: the clip does not count)."""
+    for seed in ctx.mode.seeds:
+        if ctx.results.done(seed=seed):
+            continue
+        pipe = scene_model(ctx, seed)
+        clips = scene_clips(pipe, scenario, ctx.mode.clips)
+        videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps, with_captions=True)
+        k = pipe.training_config["context_frames"]
+        per_clip = [r for v, c in zip(videos, clips, strict=True) if (r := measure(v, c, k)) is not None]
+        ctx.results.add({"seed": seed, "per_clip": per_clip})
 
 
 @experiment("object_permanence")
 def object_permanence(ctx) -> dict:
     """Occlusion: does the ball come out from behind the wall at the right time and place, and speed?"""
-    for seed in ctx.mode.seeds:
-        if ctx.results.done(seed=seed):
-            continue
-        pipe = scene_model(ctx, seed)
-        clips = scene_clips(pipe, "occlusion", ctx.mode.clips)
-        videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps, with_captions=True)
-        k = pipe.training_config["context_frames"]
-        per_clip = [r for v, c in zip(videos, clips, strict=True) if (r := reemergence(v, c, k)) is not None]
-        ctx.results.add({"seed": seed, "per_clip": per_clip})
+    measure_each_seed(ctx, "occlusion", reemergence)
     clips = [c for r in ctx.results.rows() for c in r["per_clip"]]
     by_hidden = {}
     for frames in sorted({c["hidden_frames"] for c in clips}):
@@ -96,13 +101,7 @@ def object_permanence(ctx) -> dict:
 @experiment("momentum")
 def momentum_experiment(ctx) -> dict:
     """Collision: is momentum conserved, and kinetic energy (the collisions are elastic)?"""
-    for seed in ctx.mode.seeds:
-        if ctx.results.done(seed=seed):
-            continue
-        pipe = scene_model(ctx, seed)
-        clips = scene_clips(pipe, "collision", ctx.mode.clips)
-        videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps, with_captions=True)
-        ctx.results.add({"seed": seed, "per_clip": [momentum(v, c) for v, c in zip(videos, clips, strict=True)]})
+    measure_each_seed(ctx, "collision", lambda video, clip, k: momentum(video, clip))
     met = [c for r in ctx.results.rows() for c in r["per_clip"] if c["true_collision"]]
     n, who_measured = max(1, len(met)), ("model", "truth")
     return {"clips_with_a_collision": len(met),
