@@ -19,4 +19,4 @@ harder scenes, with a prompted model); ``plots`` draws the results for the noteb
 """
 
 from vidlab.experiments import attributes, context, failures, memory, ood, sampling, scenes  # noqa: F401
-from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, Mode, Results, load, run  # noqa: F401
+from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, MODELS, Mode, Results, load, run, train_models  # noqa: F401

@@ -16,7 +16,7 @@ import numpy as np
 
 from vidlab import check, evaluate, probes, world
 from vidlab.experiments import stats
-from vidlab.experiments.core import experiment
+from vidlab.experiments.core import each_seed, experiment
 from vidlab.world.scenarios import size_class
 
 
@@ -94,13 +94,13 @@ def attribute_against_velocity(ctx, coupling: Coupling) -> dict:
     return summarize(ctx.results.rows())
 
 
-@experiment("colour_vs_velocity")
+@experiment("colour_vs_velocity", models=each_seed(split=COUPLINGS["colour"].train_split))
 def colour_vs_velocity(ctx) -> dict:
     """Trained on red-slow and blue-fast balls, shown red-fast and blue-slow: does colour or velocity win?"""
     return attribute_against_velocity(ctx, COUPLINGS["colour"])
 
 
-@experiment("size_vs_velocity")
+@experiment("size_vs_velocity", models=each_seed(split=COUPLINGS["size"].train_split))
 def size_vs_velocity(ctx) -> dict:
     """Trained on small-slow and large-fast balls, shown small-fast and large-slow: does size or velocity win?"""
     return attribute_against_velocity(ctx, COUPLINGS["size"])

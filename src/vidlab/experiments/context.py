@@ -17,7 +17,12 @@ MEASURED_FROM = 4  # every model is measured on frames 4-15, whatever it was giv
 METRICS = ("center_error_px", "velocity_error_px", "gravity_rel_error", "correct_count")
 
 
-@experiment("context_frames")
+def context_models(ctx) -> list:
+    return [(ctx.config(seed=seed, context_frames=k), ctx.mode.train_minutes)
+            for k in CONTEXTS for seed in ctx.mode.seeds]
+
+
+@experiment("context_frames", models=context_models)
 def context_frames(ctx) -> dict:
     """Centre, velocity and gravity error of models given 1, 2, 3 or 4 conditioning frames."""
     # 1. a model per number of context frames and training seed, measured on the same held-out clips

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from vidlab import env
 RESULTS = Path("results")  # full-mode results, committed; relative to where the command runs (the repository)
 FAST_RESULTS = Path("runs") / "experiments-fast"  # fast mode: a smoke test of the code path, never committed
 EXPERIMENTS: dict[str, Callable] = {}
+MODELS: dict[str, Callable] = {}  # experiment name -> models(ctx): the (config, minutes) pairs it trains
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,12 +48,22 @@ FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps
             snapshots=(0,), scene_minutes=0.05, fast=True)
 
 
-def experiment(name: str):
-    """Register ``run(ctx) -> summary dict`` under ``name`` (the command's argument)."""
+def experiment(name: str, models: Callable):
+    """Register ``run(ctx) -> summary dict`` under ``name`` (the command's argument), and ``models(ctx)``: the
+    ``(config, minutes)`` of every model it asks ``ctx.model`` for (so that they can be trained beforehand, in
+    parallel: :func:`train_models`)."""
     def register(run):
-        EXPERIMENTS[name] = run
+        EXPERIMENTS[name], MODELS[name] = run, models
         return run
     return register
+
+
+def each_seed(minutes: str = "train_minutes", **changes) -> Callable:
+    """A ``models(ctx)`` for :func:`experiment`: the recipe's config with ``changes``, one per training seed,
+    trained for the mode's ``minutes`` (the name of a :class:`Mode` field)."""
+    def models(ctx):
+        return [(ctx.config(seed=seed, **changes), getattr(ctx.mode, minutes)) for seed in ctx.mode.seeds]
+    return models
 
 
 class Results:
@@ -76,13 +88,21 @@ class Results:
         return next((r for r in self.rows() if all(r.get(k) == v for k, v in key.items())), None)
 
     def add(self, row: dict) -> dict:
-        """Append one finished unit's row (written at once, so that nothing is lost if the run stops)."""
-        with self.rows_file.open("a") as f:
-            f.write(json.dumps(row, default=_plain) + "\n")  # inf and NaN as Python's json writes them
+        """Append one finished unit's row (written at once, so that nothing is lost if the run stops; in one
+        ``write`` to a file opened for appending, so that processes working on other seeds never interleave)."""
+        line = (json.dumps(row, default=_plain) + "\n").encode()  # inf and NaN as Python's json writes them
+        fd = os.open(self.rows_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
         return row
 
-    def finish(self, summary: dict, device=None) -> dict:
-        """Write the summary, the rows' scalar fields as CSV, and the record; return the record."""
+    def finish(self, summary: dict, device=None, models=()) -> dict:
+        """Write the summary, the rows' scalar fields as CSV, and the record; return the record.
+
+        The record keeps every session that worked on the experiment (machine, seeds, seconds), and where each
+        model it used was trained (``models``: zoo folders), since both can differ between sessions."""
         rows = self.rows()
         _write_json(self.folder / "summary.json", summary)
         if rows:
@@ -92,10 +112,15 @@ class Results:
                 writer.writeheader()
                 writer.writerows(rows)
         earlier = self.folder / "record.json"
-        before = json.loads(earlier.read_text())["wall_seconds"] if earlier.exists() else 0.0
-        record = {"experiment": self.name, "mode": dataclasses.asdict(self.mode), "git_commit": git_commit(),
-                  "machine": env.machine(device), "finished": time.strftime("%Y-%m-%d %H:%M"),
-                  "wall_seconds": round(before + time.perf_counter() - self.began, 1)}
+        before = json.loads(earlier.read_text()) if earlier.exists() else {}
+        seconds = round(time.perf_counter() - self.began, 1)
+        session = {"machine": env.machine(device), "seeds": list(self.mode.seeds), "git_commit": git_commit(),
+                   "finished": time.strftime("%Y-%m-%d %H:%M"), "seconds": seconds}
+        record = {**before, "experiment": self.name, "mode": dataclasses.asdict(self.mode),
+                  "git_commit": session["git_commit"], "machine": session["machine"], "finished": session["finished"],
+                  "wall_seconds": round(before.get("wall_seconds", 0.0) + seconds, 1),
+                  "sessions": [*before.get("sessions", []), session],
+                  "models": {**before.get("models", {}), **{Path(m).name: _trained_where(m) for m in models}}}
         _write_json(earlier, record)
         return record
 
@@ -121,6 +146,12 @@ def load(name: str, what: str = "summary"):
     return [json.loads(line) for line in text.splitlines() if line.strip()] if what == "rows" else json.loads(text)
 
 
+def _trained_where(folder) -> dict:
+    """A zoo model's steps, training seconds and machine (from its ``state.json``)."""
+    state = json.loads((Path(folder) / "state.json").read_text())
+    return {k: state.get(k) for k in ("step", "seconds", "machine")}
+
+
 def git_commit() -> str:
     """The commit this code is at (with "+changes" when the checkout's code differs from it; results written
     under ``results/`` do not count), or "unknown"."""
@@ -128,8 +159,8 @@ def git_commit() -> str:
         head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
                                 f":!{RESULTS}"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    except (OSError, subprocess.CalledProcessError):  # a copy without git (a lent GPU machine) can say it
+        return os.environ.get("VIDLAB_GIT_COMMIT", "unknown")
     return head + ("+changes" if dirty else "")
 
 
@@ -152,6 +183,8 @@ class Context:
     mode: Mode
     results: Results
     device: object = None
+    steps: int | None = None  # train new models for this many steps instead of fitting them to the minutes
+    used: list = dataclasses.field(default_factory=list)  # zoo folders of the models asked for
 
     def config(self, **changes):
         """The 10-minute recipe's training config (the mode's clip pool, batch and snapshots), with ``changes``."""
@@ -166,7 +199,8 @@ class Context:
         from vidlab.experiments import zoo
 
         minutes = minutes or self.mode.train_minutes
-        return zoo.trained(cfg, minutes, self.zoo, self.device, fast=self.mode.fast)
+        self.used.append(self.zoo / zoo.model_name(cfg, minutes))
+        return zoo.trained(cfg, minutes, self.zoo, self.device, fast=self.mode.fast, steps=self.steps)
 
     def snapshot(self, cfg, minutes: float):
         """The pipeline saved after ``minutes`` (one of the mode's snapshots) while training ``cfg``."""
@@ -182,16 +216,49 @@ class Context:
         return FAST_RESULTS / "zoo" if self.mode.fast else zoo.ZOO
 
 
-def run(name: str, fast: bool = False, device=None, root=None) -> dict:
-    """Run (or resume) the experiment ``name``; write its results under ``root`` and return its summary.
-
-    ``root`` defaults to ``results/`` in full mode (committed) and ``runs/experiments-fast/`` in fast mode.
-    """
+def context(name: str, fast: bool = False, device=None, root=None, seeds=None, steps=None) -> Context:
+    """What :func:`run` hands the experiment ``name`` (its mode limited to ``seeds``, if given)."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; expected one of {sorted(EXPERIMENTS)}")
     mode = FAST if fast else FULL
+    if seeds is not None:
+        if not set(seeds) <= set(mode.seeds):
+            raise ValueError(f"seeds={list(seeds)}: this mode's seeds are {list(mode.seeds)}")
+        mode = dataclasses.replace(mode, seeds=tuple(seeds))
     device = env.resolve_device(device)
     results = Results(Path(root or (FAST_RESULTS if fast else RESULTS)) / name, name, mode)
-    summary = EXPERIMENTS[name](Context(name, mode, results, device))
-    results.finish(summary, device)
+    return Context(name, mode, results, device, steps)
+
+
+def run(name: str, fast: bool = False, device=None, root=None, seeds=None, steps=None) -> dict:
+    """Run (or resume) the experiment ``name``; write its results under ``root`` and return its summary.
+
+    ``root`` defaults to ``results/`` in full mode (committed) and ``runs/experiments-fast/`` in fast mode.
+    ``seeds``: only these training seeds (processes working on other seeds can share the folder); the summary
+    then covers the rows written so far. ``steps``: models not yet trained train this many steps rather than
+    as many as fit in the mode's minutes here (to train the same recipe on a faster machine).
+    """
+    ctx = context(name, fast, device, root, seeds, steps)
+    summary = EXPERIMENTS[name](ctx)
+    ctx.results.finish(summary, ctx.device, ctx.used)
     return summary
+
+
+def train_models(names, fast: bool = False, device=None, seeds=None, steps=None, jobs: int = 1) -> list:
+    """Train every model that the experiments ``names`` need and the zoo lacks, ``jobs`` at a time (separate
+    processes; on a GPU, several small models keep it busier than one). Returns the zoo folders trained."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from vidlab.experiments import zoo
+
+    ctxs = [context(name, fast, device, None, seeds, steps) for name in names]
+    wanted = {zoo.model_name(cfg, minutes): (cfg, minutes, ctx.zoo) for ctx in ctxs for cfg, minutes in
+              MODELS[ctx.name](ctx)}
+    todo = {n: w for n, w in wanted.items() if not (w[2] / n / "state.json").exists()}
+    with ProcessPoolExecutor(max(1, jobs), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(zoo.train_only, cfg, minutes, root, str(ctxs[0].device), fast, steps)
+                   for cfg, minutes, root in todo.values()]
+        for future in futures:
+            future.result()  # a failed training raises here, after the others finished
+    return [root / n for n, (_, _, root) in todo.items()]

@@ -15,7 +15,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from vidlab import evaluate, probes, world
 from vidlab.experiments import stats
-from vidlab.experiments.core import experiment
+from vidlab.experiments.core import each_seed, experiment
 from vidlab.experiments.ood import CONDITIONS
 
 GRAVITY_WRONG = 0.10  # relative error of the fitted gravity: the quality bar's limit
@@ -75,7 +75,7 @@ def classify(videos, clips, k: int, truth_reports=None) -> list:
 WHERE = {**CONDITIONS, "4x the trained length": {"num_frames": 64}}
 
 
-@experiment("failure_rates")
+@experiment("failure_rates", models=each_seed())
 def failure_rates(ctx) -> dict:
     """How often each failure kind happens in and out of distribution and past the trained length."""
     for seed in ctx.mode.seeds:

@@ -68,7 +68,13 @@ def compare(videos, clips, train_set: dict, k: int) -> list:
     return rows
 
 
-@experiment("memorisation")
+def memorisation_models(ctx) -> list:
+    sizes = pool_sizes(ctx.mode)
+    return [(ctx.config(seed=seed, clip_pool=pool), ctx.mode.train_minutes)
+            for pool in (sizes[0], sizes[-1]) for seed in ctx.mode.seeds]
+
+
+@experiment("memorisation", models=memorisation_models)
 def memorisation(ctx) -> dict:
     """Is a generated motion closer to the true one or to the nearest training clip's (small and full sets)?"""
     sizes = pool_sizes(ctx.mode)

@@ -12,7 +12,7 @@ import numpy as np
 
 from vidlab import evaluate, world
 from vidlab.experiments import stats
-from vidlab.experiments.core import experiment
+from vidlab.experiments.core import each_seed, experiment
 
 # Each condition changes one attribute of the held-out clips to one side of its training range.
 CONDITIONS = {
@@ -32,7 +32,7 @@ def measure_condition(pipe, condition: str, mode) -> dict:
     return evaluate.metrics_with_clips(evaluate.continue_clips(pipe, clips, mode.sampling_steps), clips, k)
 
 
-@experiment("ood_vs_id")
+@experiment("ood_vs_id", models=each_seed())
 def ood_vs_id(ctx) -> dict:
     """Velocity error inside the training ranges and outside them (slower, faster, smaller, larger balls)."""
     # 1. one in-distribution model per training seed, and each condition measured on it
@@ -86,7 +86,12 @@ def pool_sizes(mode) -> list:
     return sorted({max(mode.batch, mode.pool // f) for f in (64, 16, 4, 1)})
 
 
-@experiment("scaling")
+def scaling_models(ctx) -> list:
+    return [(ctx.config(seed=seed, clip_pool=pool), ctx.mode.train_minutes)
+            for pool in pool_sizes(ctx.mode) for seed in ctx.mode.seeds]
+
+
+@experiment("scaling", models=scaling_models)
 def scaling(ctx) -> dict:
     """Training-set size against in- and out-of-distribution velocity error (does more data close the gap?)."""
     # 1. models on training sets of each size (the clip pool), each measured on every condition

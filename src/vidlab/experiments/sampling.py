@@ -8,7 +8,7 @@ to 25 steps, in distribution and on faster balls than any seen in training. Then
 from __future__ import annotations
 
 from vidlab import evaluate, pipeline, probes
-from vidlab.experiments.core import experiment
+from vidlab.experiments.core import each_seed, experiment
 from vidlab.experiments.failures import classify, compact, rates_by
 from vidlab.experiments.ood import CONDITIONS
 
@@ -22,7 +22,7 @@ def _held_out(ctx, pipe, params) -> tuple:
     return clips, [probes.physics_report(c.video, c.fps) for c in clips]
 
 
-@experiment("samplers_and_steps")
+@experiment("samplers_and_steps", models=each_seed())
 def samplers_and_steps(ctx) -> dict:
     """Failure rates and centre error for DDIM, DPM-Solver++ and Euler at 1 to 25 sampling steps."""
     steps_list = STEPS if not ctx.mode.fast else (1, 2)
@@ -45,7 +45,7 @@ def samplers_and_steps(ctx) -> dict:
     return rates_by(ctx.results.rows(), ("where", "sampler", "steps"))
 
 
-@experiment("training_time")
+@experiment("training_time", models=each_seed())
 def training_time(ctx) -> dict:
     """Failure rates and centre error after 1, 3 and 10 minutes of training (the same runs' snapshots)."""
     for seed in ctx.mode.seeds:

@@ -13,11 +13,12 @@ import numpy as np
 
 from vidlab import evaluate, probes
 from vidlab.experiments import stats
-from vidlab.experiments.core import experiment
+from vidlab.experiments.core import each_seed, experiment
 from vidlab.experiments.failures import classify, compact, rates_by
 
 SCENES = ("collision", "occlusion", "table")
 GUIDANCE = (1.0, 2.0, 4.0)
+SCENE_MODELS = each_seed("scene_minutes", scenarios=SCENES, text=True)  # what scene_model trains, per seed
 
 
 def scene_model(ctx, seed: int):
@@ -83,7 +84,7 @@ def measure_each_seed(ctx, scenario: str, measure) -> None:
         ctx.results.add({"seed": seed, "per_clip": per_clip})
 
 
-@experiment("object_permanence")
+@experiment("object_permanence", models=SCENE_MODELS)
 def object_permanence(ctx) -> dict:
     """Occlusion: does the ball come out from behind the wall at the right time and place, and speed?"""
     measure_each_seed(ctx, "occlusion", reemergence)
@@ -98,7 +99,7 @@ def object_permanence(ctx) -> dict:
             "error_px": stats.median_ci([c["error_px"] for c in clips]), "by_hidden_frames": by_hidden}
 
 
-@experiment("momentum")
+@experiment("momentum", models=SCENE_MODELS)
 def momentum_experiment(ctx) -> dict:
     """Collision: is momentum conserved, and kinetic energy (the collisions are elastic)?"""
     measure_each_seed(ctx, "collision", lambda video, clip, k: momentum(video, clip))
@@ -111,7 +112,7 @@ def momentum_experiment(ctx) -> dict:
             "interpenetration": stats.rate(sum(c["interpenetration"] for c in met), n)}
 
 
-@experiment("guidance")
+@experiment("guidance", models=SCENE_MODELS)
 def guidance(ctx) -> dict:
     """Failure rates and centre error of the prompted scene model at guidance scales 1, 2 and 4, per scene."""
     for seed in ctx.mode.seeds:

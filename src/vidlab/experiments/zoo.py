@@ -27,19 +27,30 @@ def model_name(cfg: train.TrainConfig, minutes: float) -> str:
     return f"{scenarios}_{cfg.split}_pool{cfg.clip_pool}_seed{cfg.seed}_{minutes:g}min_{digest}"
 
 
-def trained(cfg: train.TrainConfig, minutes: float, root=ZOO, device=None, fast: bool = False):
+def trained(cfg: train.TrainConfig, minutes: float, root=ZOO, device=None, fast: bool = False,
+            steps: int | None = None):
     """The pipeline of ``cfg`` trained for ``minutes`` here: loaded if it is done, else trained (or resumed).
 
-    ``fast``: a smoke test of the code path; 3 steps instead of a timed budget.
+    ``fast``: a smoke test of the code path; 3 steps instead of a timed budget. ``steps``: train this many
+    steps instead of as many as fit in ``minutes`` here: the same recipe on another machine (a GPU, say),
+    when ``steps`` is what ``minutes`` give on the machine the recipe was made for. The model keeps its name
+    (the recipe's), and its ``state.json`` says where and how long it trained.
     """
     folder = Path(root) / model_name(cfg, minutes)
     if (folder / "state.json").exists() and (folder / "pipeline").exists():
         return load_pretrained(folder / "pipeline", device=device)
     if fast:
         cfg = dataclasses.replace(cfg, steps=3, checkpoint_every=10 ** 6)
+    elif steps is not None and not (folder / "config.json").exists():
+        cfg = dataclasses.replace(cfg, steps=steps, max_minutes=None)
     else:
-        cfg = train.fit_to_minutes(cfg, minutes, folder, device)
+        cfg = train.fit_to_minutes(cfg, minutes, folder, device)  # a begun run keeps its planned steps
     return train.train(cfg, folder, device=device)
+
+
+def train_only(cfg, minutes, root=ZOO, device=None, fast: bool = False, steps: int | None = None) -> None:
+    """:func:`trained` in a worker process, returning nothing (a pipeline need not travel back)."""
+    trained(cfg, minutes, root, device, fast, steps)
 
 
 def snapshot(cfg: train.TrainConfig, minutes: float, at: float, root=ZOO, device=None):
