@@ -76,6 +76,7 @@ class Results:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.rows_file = self.folder / "rows.jsonl"
         self.began = time.perf_counter()
+        self.added = 0  # rows this session wrote
 
     def rows(self) -> list:
         """Every row written so far, this session's and earlier sessions'."""
@@ -96,13 +97,15 @@ class Results:
             os.write(fd, line)
         finally:
             os.close(fd)
+        self.added += 1
         return row
 
     def finish(self, summary: dict, device=None, models=()) -> dict:
         """Write the summary, the rows' scalar fields as CSV, and the record; return the record.
 
-        The record keeps every session that worked on the experiment (machine, seeds, seconds), and where each
-        model it used was trained (``models``: zoo folders), since both can differ between sessions."""
+        The record keeps every session that wrote rows (machine, seeds, seconds), and where each model it used
+        was trained (``models``: zoo folders), since both can differ between sessions. A session that only
+        summarises rows written before leaves the record's sessions, machine and time as they were."""
         rows = self.rows()
         _write_json(self.folder / "summary.json", summary)
         if rows:
@@ -116,11 +119,13 @@ class Results:
         seconds = round(time.perf_counter() - self.began, 1)
         session = {"machine": env.machine(device), "seeds": list(self.mode.seeds), "git_commit": git_commit(),
                    "finished": time.strftime("%Y-%m-%d %H:%M"), "seconds": seconds}
-        record = {**before, "experiment": self.name, "mode": dataclasses.asdict(self.mode),
-                  "git_commit": session["git_commit"], "machine": session["machine"], "finished": session["finished"],
-                  "wall_seconds": round(before.get("wall_seconds", 0.0) + seconds, 1),
-                  "sessions": [*before.get("sessions", []), session],
+        record = {**before, "experiment": self.name, "mode": {**dataclasses.asdict(self.mode), "seeds": _seeds(rows)},
                   "models": {**before.get("models", {}), **{Path(m).name: _trained_where(m) for m in models}}}
+        if self.added or not before:
+            record.update({"git_commit": session["git_commit"], "machine": session["machine"],
+                           "finished": session["finished"],
+                           "wall_seconds": round(before.get("wall_seconds", 0.0) + seconds, 1),
+                           "sessions": [*before.get("sessions", []), session]})
         _write_json(earlier, record)
         return record
 
@@ -144,6 +149,11 @@ def load(name: str, what: str = "summary"):
             return dict(arrays)
     text = path.read_text()
     return [json.loads(line) for line in text.splitlines() if line.strip()] if what == "rows" else json.loads(text)
+
+
+def _seeds(rows) -> list:
+    """The training seeds the rows cover (rows of the true clips have the seed "truth")."""
+    return sorted({r["seed"] for r in rows if isinstance(r.get("seed"), int)})
 
 
 def _trained_where(folder) -> dict:

@@ -64,7 +64,8 @@ def add_probe_floor(ctx) -> None:
 def summarize(rows: list) -> dict:
     """Per condition: the velocity error over seeds, a bootstrap interval over all clips, and OOD/ID ratios."""
     by = {(r["seed"], r["condition"]): r for r in rows}
-    seeds = sorted({r["seed"] for r in rows if r["seed"] != "truth"})
+    seeds = sorted({r["seed"] for r in rows if r["seed"] != "truth"  # seeds with every condition measured
+                    and all((r["seed"], c) in by for c in CONDITIONS)})
     summary = {}
     for condition in CONDITIONS:
         errors = [by[s, condition]["velocity_error_px"] for s in seeds]
