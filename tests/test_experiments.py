@@ -44,10 +44,14 @@ def test_results_resume_and_the_record_sums_wall_time(tmp_path):
     first = results.finish({"figure": 1.5})
     again = core.Results(tmp_path / "x", "x", core.FAST)  # a later session picks up the same folder
     assert again.done(seed=0, condition="a") is not None
-    second = again.finish({"figure": 1.5})
-    assert second["wall_seconds"] >= first["wall_seconds"] and first["mode"]["name"] == "fast"
+    second = again.finish({"figure": 1.5})  # it only summarised: the record's sessions and time stay
+    assert second["wall_seconds"] == first["wall_seconds"] and first["mode"]["name"] == "fast"
+    assert len(second["sessions"]) == 1 and second["mode"]["seeds"] == [0]
+    again.add({"seed": 1, "condition": "a", "value": 2.0})
+    third = again.finish({"figure": 1.75})
+    assert len(third["sessions"]) == 2 and third["wall_seconds"] >= first["wall_seconds"]
     assert (tmp_path / "x" / "rows.csv").read_text().splitlines()[0] == "seed,condition,value"  # lists stay in JSON
-    assert json.loads((tmp_path / "x" / "summary.json").read_text()) == {"figure": 1.5}
+    assert json.loads((tmp_path / "x" / "summary.json").read_text()) == {"figure": 1.75}
 
 
 def test_zoo_names_differ_by_any_setting():
@@ -139,6 +143,35 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
                 assert gallery[f"generated_{kind}"].shape == gallery[f"truth_{kind}"].shape
     rows = core.Results(core.FAST_RESULTS / name, name, core.FAST).rows()
     assert {r["seed"] for r in rows} == set(core.FAST.seeds)
+    # the models it declares (for --train) are the models it used, each with where it trained
+    record = json.loads((core.FAST_RESULTS / name / "record.json").read_text())
+    declared = core.MODELS[name](core.context(name, fast=True, device="cpu"))
+    assert set(record["models"]) == {zoo.model_name(cfg, minutes) for cfg, minutes in declared}
+    assert all(m["step"] == 3 and m["machine"]["device"] == "cpu" for m in record["models"].values())
+
+
+def test_models_train_beforehand_in_parallel_and_one_seed_runs_alone(fast_workdir, capsys):
+    main(["colour_vs_velocity", "--fast", "--device", "cpu", "--train", "--jobs", "2"])
+    trained = sorted(p.name for p in (core.FAST_RESULTS / "zoo").iterdir())
+    assert len(trained) == len(core.FAST.seeds) and "coupled_train" in trained[0]
+    main(["colour_vs_velocity", "--fast", "--device", "cpu", "--train"])
+    assert "every model was already trained" in capsys.readouterr().out
+    main(["colour_vs_velocity", "--fast", "--device", "cpu", "--seeds", "1"])
+    rows = core.Results(core.FAST_RESULTS / "colour_vs_velocity", "colour_vs_velocity", core.FAST).rows()
+    assert {r["seed"] for r in rows} == {1} and sorted(p.name for p in (core.FAST_RESULTS / "zoo").iterdir()) == trained
+    record = json.loads((core.FAST_RESULTS / "colour_vs_velocity" / "record.json").read_text())
+    assert [s["seeds"] for s in record["sessions"]] == [[1]]
+    with pytest.raises(SystemExit, match=r"seeds=\[7\]: this mode's seeds are \[0, 1, 2\]"):
+        main(["colour_vs_velocity", "--fast", "--seeds", "7"])
+
+
+def test_fixed_steps_train_the_recipe_for_that_many_steps(fast_workdir):
+    cfg = TrainConfig(steps=1, checkpoint_every=10 ** 6, clip_pool=8, batch_size=2)
+    zoo.trained(cfg, 0.5, core.FAST_RESULTS / "zoo", "cpu", steps=4)
+    folder = core.FAST_RESULTS / "zoo" / zoo.model_name(cfg, 0.5)
+    saved = json.loads((folder / "config.json").read_text())
+    assert saved["steps"] == 4 and saved["max_minutes"] is None
+    assert json.loads((folder / "state.json").read_text())["step"] == 4
 
 
 def test_ood_summary_gives_each_condition_its_ratio_to_in_distribution():
@@ -236,6 +269,14 @@ def test_plots_draw_intervals_and_seeds_and_leave_out_a_lost_ball():
     assert drawn.shape == (2, 2) and drawn[0, 1] == 0.5 and drawn[1, 1] == 2.0
     plots.seeds(right, ["a", "b"], [[1.0, 2.0, 3.0], [np.inf, 4.0]])
     assert [round(p.get_height(), 6) for p in right.patches] == [2.0, 4.0]
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    per_clip = [{"class": "red", "true_speed": 3.5, "generated_speed": 1.5},
+                {"class": "blue", "true_speed": 1.5, "generated_speed": 3.4},
+                {"class": "blue", "true_speed": 1.2, "generated_speed": float("nan")}]  # lost ball: left out
+    plots.speeds(ax, per_clip, {"red": ((1.0, 2.0),), "blue": ((3.0, 4.0),)})
+    dots = [line.get_xydata().tolist() for line in ax.lines[:2]]
+    assert dots == [[[3.5, 1.5]], [[1.5, 3.4]]] and len(ax.patches) == 2  # a band per class
     plt.close(fig)
 
 

@@ -41,3 +41,22 @@ def seeds(ax, labels, per_label: list, ylabel: str = "", title: str = ""):
     ax.set_xticks(np.arange(len(labels)), labels, rotation=20, ha="right")
     ax.set(ylabel=ylabel, title=title)
     return ax
+
+
+def speeds(ax, per_clip: list, trained: dict, title: str = ""):
+    """Generated against true speed, one dot per clip, coloured by its class (``per_clip``: the rows of
+    :func:`vidlab.experiments.attributes.judge`); ``trained``: class -> its speed ranges in training, shaded.
+    A model that reads velocity puts its dots on the diagonal; one that reads the class, inside its band."""
+    colours = {}
+    for cls, ranges in trained.items():
+        colours[cls] = f"C{len(colours)}"
+        for low, high in ranges:
+            ax.axhspan(low, high, color=colours[cls], alpha=0.12)
+    for cls, colour in colours.items():
+        mine = [c for c in per_clip if c["class"] == cls and np.isfinite(c["generated_speed"])]
+        ax.plot([c["true_speed"] for c in mine], [c["generated_speed"] for c in mine], ".", color=colour,
+                alpha=0.5, label=f"{cls} (shaded: its training speeds)")
+    ax.plot([0, 5], [0, 5], "k:", lw=1)
+    ax.set(xlabel="true speed in the clip (units/s)", ylabel="generated speed (units/s)", title=title)
+    ax.legend(fontsize=8)
+    return ax
