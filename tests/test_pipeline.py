@@ -11,7 +11,7 @@ import pytest
 import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
 
-from vidlab import env, world
+from vidlab import env, evaluate, pipeline, world
 from vidlab.denoiser import VideoDenoiser
 from vidlab.pipeline import SHIPPED, load_pretrained
 from vidlab.train import (
@@ -250,12 +250,25 @@ def test_the_shipped_checkpoint_loads_is_small_and_documented():
     assert {"command", "training_seconds", "machine", "metrics"} <= set(record)
 
 
+def test_the_shipped_scene_model_loads_by_name_takes_prompts_and_fits_beside_the_other():
+    pipe = load_pretrained("tiny-scenes", device="cpu")
+    assert set(pipe.training_config["scenarios"]) == {"collision", "occlusion", "table"}
+    assert pipe.training_config["text"] and pipe.text_encoder is not None
+    total = sum(f.stat().st_size for m in pipeline.SHIPPED_MODELS.values() for f in m.rglob("*") if f.is_file())
+    assert total < 20e6  # every shipped model together
+    record = json.loads((pipeline.SHIPPED_MODELS["tiny-scenes"] / "training.json").read_text())
+    assert record["steps"] == record["planned_steps"] and record["machine"]["device"] == "cpu"
+    clip = evaluate.held_out(pipe.training_config, 1)[0]
+    video = evaluate.continue_clips(pipe, [clip], num_inference_steps=2, with_captions=True)[0]
+    assert video.shape == clip.video.shape
+
+
 def test_the_training_records_live_in_the_repository_and_download_elsewhere(tmp_path, monkeypatch):
     import functools
     import http.server
     import threading
 
-    from vidlab import env, pipeline
+    from vidlab import env
 
     assert pipeline.shipped_record("log.jsonl").parent == pipeline.RECORDS_IN_CHECKOUT  # a clone reads in place
     assert not (SHIPPED / "log.jsonl").exists()  # and the package does not carry it

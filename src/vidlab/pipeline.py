@@ -26,6 +26,8 @@ from vidlab import model as _old_name  # noqa: F401  (diffusers loads only impor
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"  # weights and training.json: package data
+SHIPPED_MODELS = {"tiny-physics": SHIPPED,  # the projectile model of notebook 03 (the default)
+                  "tiny-scenes": SHIPPED.parent / "tiny-scenes"}  # prompted: collision, occlusion, table
 RECORDS = "records/tiny-physics"  # the shipped run's loss log and progress samples: in the repository only
 RECORDS_IN_CHECKOUT = env.CHECKOUT / RECORDS
 
@@ -186,13 +188,14 @@ class VidlabPipeline(DiffusionPipeline):
 
 
 def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
-    """Load a trained tiny video model onto ``device``; ``path=None`` loads the checkpoint shipped with vidlab.
+    """Load a trained tiny video model onto ``device``; ``path=None`` loads the checkpoint shipped with vidlab,
+    and a name in ``SHIPPED_MODELS`` ("tiny-scenes": the prompted model of the harder scenes) another one.
 
     ``device=None`` means env's choice: cuda, then mps, then cpu. Raises a ValueError naming the folder when it
     is missing or not a vidlab checkpoint, and one naming the device when it is not on this machine.
     """
     device = env.resolve_device(device)
-    folder = Path(path) if path is not None else SHIPPED
+    folder = SHIPPED_MODELS.get(str(path), Path(path)) if path is not None else SHIPPED
     if not (folder / "model_index.json").is_file():
         hint = ("no checkpoint is shipped with this version of vidlab yet; train one with "
                 "`python -m vidlab.train --output runs/tiny`" if path is None else
@@ -206,11 +209,11 @@ def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
     return pipe.to(device)
 
 
-def shipped_record(name: str) -> Path:
+def shipped_record(name: str, model: str = "tiny-physics") -> Path:
     """A record of the shipped training run, ``log.jsonl`` or ``progress.npz``, as a local file.
 
     The weights and ``training.json`` ship inside the package; these larger records stay in the repository
     (``records/tiny-physics/``). From a clone they are read in place; elsewhere (a pip install on Colab) they
     are downloaded once from the repository into ``$VIDLAB_CACHE`` (default ``~/.cache/vidlab``).
     """
-    return env.repository_file(f"{RECORDS}/{name}")
+    return env.repository_file(f"{RECORDS.replace('tiny-physics', model)}/{name}")

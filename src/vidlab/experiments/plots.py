@@ -47,9 +47,11 @@ def speeds(ax, per_clip: list, trained: dict, title: str = ""):
     """Generated against true speed, one dot per clip, coloured by its class (``per_clip``: the rows of
     :func:`vidlab.experiments.attributes.judge`); ``trained``: class -> its speed ranges in training, shaded.
     A model that reads velocity puts its dots on the diagonal; one that reads the class, inside its band."""
+    from matplotlib.colors import is_color_like
+
     colours = {}
     for cls, ranges in trained.items():
-        colours[cls] = f"C{len(colours)}"
+        colours[cls] = cls if is_color_like(cls) else f"C{len(colours)}"  # a red ball's dots in red
         for low, high in ranges:
             ax.axhspan(low, high, color=colours[cls], alpha=0.12)
     for cls, colour in colours.items():
