@@ -137,6 +137,10 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
                 "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])]}
     if name in expected:
         assert list(summary) == expected[name]
+    if name in ("guidance", "samplers_and_steps", "training_time"):  # rates of any failure and of each kind
+        from vidlab.experiments import failures
+
+        assert all(set(entry["kinds"]) == set(failures.KINDS) for entry in summary.values())
     if name == "failure_rates":  # its gallery: a generated clip and its truth for each kind the probes found
         with np.load(core.FAST_RESULTS / name / "gallery.npz") as gallery:
             for kind in gallery["kinds"]:

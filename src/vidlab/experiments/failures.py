@@ -143,13 +143,14 @@ def compact(per_clip: list) -> list:
 
 
 def rates_by(rows: list, keys: tuple) -> dict:
-    """Per setting (the values of ``keys``, joined by " | "): the share of clips with any failure (Wilson
-    interval, all seeds' clips together) and the median centre error with a bootstrap interval."""
+    """Per setting (the values of ``keys``, joined by " | "): the share of clips with any failure and with each
+    kind (Wilson intervals, all seeds' clips together) and the median centre error with a bootstrap interval."""
     summary = {}
     for setting in dict.fromkeys(tuple(r[k] for k in keys) for r in rows):
         clips = [c for r in rows if tuple(r[k] for k in keys) == setting for c in r["per_clip"]]
         summary[" | ".join(map(str, setting))] = {
             "any_failure": stats.rate(sum(bool(c["failures"]) for c in clips), len(clips)),
+            "kinds": {kind: stats.rate(sum(kind in c["failures"] for c in clips), len(clips)) for kind in KINDS},
             "center_error_px": stats.median_ci([c["center_error_px"] for c in clips])}
     return summary
 
