@@ -27,8 +27,9 @@ def scene_model(ctx, seed: int):
 
 
 def scene_clips(pipe, scenario: str, n: int) -> list:
-    """``n`` held-out clips of one scene, rendered as the model was trained."""
-    return evaluate.held_out({**pipe.training_config, "scenarios": (scenario,)}, n)
+    """``n`` held-out clips of one scene, rendered as the model was trained (``pipe``: or its training config)."""
+    training_config = pipe if isinstance(pipe, dict) else pipe.training_config
+    return evaluate.held_out({**training_config, "scenarios": (scenario,)}, n)
 
 
 def reemergence(video, clip, k: int) -> dict | None:
@@ -127,5 +128,19 @@ def guidance(ctx) -> dict:
                                                  guidance_scale=scale)
                 per_clip = classify(videos, clips, pipe.training_config["context_frames"])
                 ctx.results.add({"seed": seed, "guidance": scale, "scene": scenario, "per_clip": compact(per_clip)})
+    add_probe_floor(ctx)
     return rates_by(ctx.results.rows(), ("scene", "guidance"))
+
+
+def add_probe_floor(ctx) -> None:
+    """Per scene, a row of the probes' failures on the true clips themselves (``"guidance": "truth"``): their
+    false alarms (a ball rolling along the table, say, is no free fall for the gravity fit)."""
+    for scenario in SCENES:
+        if ctx.results.done(seed="truth", scene=scenario):
+            continue
+        cfg = ctx.config(scenarios=SCENES, text=True)
+        clips = scene_clips({"scenarios": cfg.scenarios, "size": cfg.size, "num_frames": cfg.num_frames,
+                             "fps": cfg.fps, "split": cfg.split}, scenario, max(2, ctx.mode.clips // 2))
+        per_clip = classify([c.video for c in clips], clips, cfg.context_frames)
+        ctx.results.add({"seed": "truth", "guidance": "truth", "scene": scenario, "per_clip": compact(per_clip)})
 
