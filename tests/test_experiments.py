@@ -156,7 +156,8 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
     assert all(m["step"] == 3 and m["machine"]["device"] == "cpu" for m in record["models"].values())
 
 
-def test_models_train_beforehand_in_parallel_and_one_seed_runs_alone(fast_workdir, capsys):
+def test_models_train_beforehand_in_parallel_and_one_seed_runs_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # a zoo of its own: the shared one may hold these models already
     main(["colour_vs_velocity", "--fast", "--device", "cpu", "--train", "--jobs", "2"])
     trained = sorted(p.name for p in (core.FAST_RESULTS / "zoo").iterdir())
     assert len(trained) == len(core.FAST.seeds) and "coupled_train" in trained[0]
@@ -171,7 +172,8 @@ def test_models_train_beforehand_in_parallel_and_one_seed_runs_alone(fast_workdi
         main(["colour_vs_velocity", "--fast", "--seeds", "7"])
 
 
-def test_fixed_steps_train_the_recipe_for_that_many_steps(fast_workdir):
+def test_fixed_steps_train_the_recipe_for_that_many_steps(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     cfg = TrainConfig(steps=1, checkpoint_every=10 ** 6, clip_pool=8, batch_size=2)
     zoo.trained(cfg, 0.5, core.FAST_RESULTS / "zoo", "cpu", steps=4)
     folder = core.FAST_RESULTS / "zoo" / zoo.model_name(cfg, 0.5)
