@@ -203,6 +203,13 @@ class Context:
         return TrainConfig(**{"clip_pool": self.mode.pool, "batch_size": self.mode.batch,
                               "snapshot_minutes": self.mode.snapshots, **changes})
 
+    def clip_settings(self, **changes) -> dict:
+        """How the recipe's config (with ``changes``) renders its clips: what ``evaluate.held_out`` reads, for
+        measuring the probes on true clips without a model."""
+        cfg = self.config(**changes)
+        return {"scenarios": cfg.scenarios, "size": cfg.size, "num_frames": cfg.num_frames, "fps": cfg.fps,
+                "split": cfg.split, "context_frames": cfg.context_frames}
+
     def model(self, cfg, minutes: float | None = None):
         """The pipeline of ``cfg`` trained for ``minutes`` (default: the mode's): from the zoo, or trained now
         (resumable)."""

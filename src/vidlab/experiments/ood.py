@@ -51,14 +51,12 @@ def ood_vs_id(ctx) -> dict:
 
 def add_probe_floor(ctx) -> None:
     """One row per condition with the probes' figures on the true clips themselves (``"seed": "truth"``)."""
-    cfg = ctx.config()
-    training_config = {"scenarios": cfg.scenarios, "size": cfg.size, "num_frames": cfg.num_frames, "fps": cfg.fps,
-                       "split": cfg.split}
+    settings = ctx.clip_settings()
     for condition, params in CONDITIONS.items():
         if not ctx.results.done(seed="truth", condition=condition):
-            clips = evaluate.held_out(training_config, ctx.mode.clips, **params)
+            clips = evaluate.held_out(settings, ctx.mode.clips, **params)
             ctx.results.add({"seed": "truth", "condition": condition,
-                             **evaluate.video_metrics([c.video for c in clips], clips, cfg.context_frames)})
+                             **evaluate.video_metrics([c.video for c in clips], clips, settings["context_frames"])})
 
 
 def summarize(rows: list) -> dict:

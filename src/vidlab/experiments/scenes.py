@@ -138,9 +138,8 @@ def add_probe_floor(ctx) -> None:
     for scenario in SCENES:
         if ctx.results.done(seed="truth", scene=scenario):
             continue
-        cfg = ctx.config(scenarios=SCENES, text=True)
-        clips = scene_clips({"scenarios": cfg.scenarios, "size": cfg.size, "num_frames": cfg.num_frames,
-                             "fps": cfg.fps, "split": cfg.split}, scenario, max(2, ctx.mode.clips // 2))
-        per_clip = classify([c.video for c in clips], clips, cfg.context_frames)
+        settings = ctx.clip_settings(scenarios=SCENES, text=True)
+        clips = scene_clips(settings, scenario, max(2, ctx.mode.clips // 2))
+        per_clip = classify([c.video for c in clips], clips, settings["context_frames"])
         ctx.results.add({"seed": "truth", "guidance": "truth", "scene": scenario, "per_clip": compact(per_clip)})
 
