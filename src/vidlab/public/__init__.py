@@ -1,11 +1,30 @@
-"""Public video diffusion models through diffusers (issue 12): what each model is and what it can take.
+"""Public video diffusion models through diffusers: what each model is, whether it fits, loading and generating.
 
-``registry`` holds one :class:`~vidlab.public.registry.Entry` per model: its Hub id, diffusers pipeline class,
-kind, licence, whether it is gated, the model card's settings, small settings for each memory class, its
-frame-count and resolution rules and its precision policy. Loading (``load``) and generation (``generate``),
-with the offline tiny-component path for tests, are still to come.
+- ``registry``: one :class:`~vidlab.public.registry.Entry` per model (Hub id, pipeline class, kind, licence,
+  gating, the card's settings, small settings per memory class, frame and size rules, precision policy);
+- ``architectures``: each model's parts at their real configuration, with random weights (parameter counts,
+  counted FLOPs, the GPU benchmark);
+- ``memory``: the memory and disk estimate made before any download, and the plan it picks;
+- ``loading``: :func:`load`, through the same ``from_pretrained`` call a reader writes;
+- ``generating``: :func:`generate`, with a record of the run and the latents of every step;
+- ``tiny``: the random-weight stand-ins of every entry, for tests and fast mode (``tiny=True``).
 """
 
-from vidlab.public.registry import MEMORY_CLASSES, REGISTRY, Entry, Settings, check_settings, choose_dtype, entry
+from vidlab.public.generating import Generation, decode_latents, generate
+from vidlab.public.loading import GatedModel, NeedsGPU, NoNetwork, PublicModel, load
+from vidlab.public.memory import DoesNotFit, choose_plan, estimate
+from vidlab.public.registry import (
+                                    MEMORY_CLASSES,
+                                    REGISTRY,
+                                    Entry,
+                                    Settings,
+                                    check_settings,
+                                    choose_dtype,
+                                    conditioner_dtype,
+                                    entry,
+)
+from vidlab.public.tiny import SMOKE_LABEL, TINY_SETTINGS
 
-__all__ = ["MEMORY_CLASSES", "REGISTRY", "Entry", "Settings", "check_settings", "choose_dtype", "entry"]
+__all__ = ["MEMORY_CLASSES", "REGISTRY", "SMOKE_LABEL", "TINY_SETTINGS", "DoesNotFit", "Entry", "GatedModel",
+           "Generation", "NeedsGPU", "NoNetwork", "PublicModel", "Settings", "check_settings", "choose_dtype",
+           "choose_plan", "conditioner_dtype", "decode_latents", "entry", "estimate", "generate", "load"]

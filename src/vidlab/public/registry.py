@@ -147,3 +147,19 @@ def choose_dtype(name: str, device: str, capability: tuple | None = None) -> str
     if capability is not None and capability[0] >= 8:
         return "bfloat16" if e.trained_in == "bf16" else "float16"
     return {"fp16": "float16", "fp16-checked": "float16-checked", "fp32": "float32"}[e.on_t4]
+
+
+def conditioner_dtype(name: str, device: str, dtype: str) -> str:
+    """The precision of the text (or image) encoder, which may differ from the denoiser's.
+
+    T5 and UMT5 were trained in bf16 and transformers keeps their fp16 activations in range (it clamps them),
+    so on a GPU the big encoders run in 16 bits even where the denoiser needs fp32 (LTX on a T4): in fp32
+    the 4.8-5.7 B parameter encoders alone would fill a T4. On a CPU they run in bf16 (half the RAM of fp32).
+    The small CLIP encoders keep the denoiser's precision.
+    """
+    big = entry(name).text_tokens is not None and entry(name).text_tokens > 77
+    if not big:
+        return "float32" if device == "cpu" else dtype.replace("-checked", "")
+    if device == "cpu":
+        return "bfloat16"
+    return "float16" if dtype in ("float32", "float16-checked") else dtype

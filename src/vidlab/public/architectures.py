@@ -1,0 +1,148 @@
+"""The real configurations of each registry entry's parts, to build with random weights.
+
+Compute time and memory depend on the architecture, the shapes and the dtype, not on the weight values, so a
+part built here at its real configuration (on the ``meta`` device, it costs nothing) gives true parameter
+counts, and on a GPU true step times (``benchmarks/public_models_cost.py``). Nothing here says anything about
+output quality.
+
+The configurations are those of diffusers' conversion scripts and the models' ``config.json`` files, as the
+project's references record them (the H100 table of "Public architectures measured on an H100"); where the
+constructor's defaults are the real model they are used as they are. ModelScope's VAE is Stable Diffusion
+1.x's; its text encoder is OpenCLIP ViT-H/14's text tower; SVD's image encoder is CLIP ViT-H/14's vision tower.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from vidlab.public.registry import entry
+
+_SD_VAE = dict(block_out_channels=(128, 256, 512, 512), in_channels=3, out_channels=3, latent_channels=4,
+               down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+               layers_per_block=2, sample_size=512)
+_T5_XXL = dict(vocab_size=32128, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
+               feed_forward_proj="gated-gelu")
+
+
+def denoiser(name: str):
+    """The denoiser (transformer or UNet) of ``name`` at its real configuration, random weights."""
+    import diffusers as d
+
+    entry(name)
+    if name == "wan2.1-t2v-1.3b":
+        return d.WanTransformer3DModel(num_attention_heads=12, attention_head_dim=128, ffn_dim=8960, num_layers=30)
+    if name == "ltx-video":
+        return d.LTXVideoTransformer3DModel()
+    if name == "cogvideox-2b":
+        return d.CogVideoXTransformer3DModel()
+    if name == "modelscope-1.7b":
+        return d.UNet3DConditionModel(sample_size=32)
+    if name == "svd-xt":
+        return d.UNetSpatioTemporalConditionModel(sample_size=96)
+    unet = d.UNet2DConditionModel(sample_size=64, cross_attention_dim=768)  # SD 1.5
+    return d.UNetMotionModel.from_unet2d(unet, d.MotionAdapter())
+
+
+def vae(name: str):
+    """The VAE of ``name`` at its real configuration, random weights."""
+    import diffusers as d
+
+    entry(name)
+    if name == "wan2.1-t2v-1.3b":
+        return d.AutoencoderKLWan()
+    if name == "ltx-video":
+        return d.AutoencoderKLLTXVideo()
+    if name == "cogvideox-2b":
+        return d.AutoencoderKLCogVideoX()
+    if name == "svd-xt":
+        return d.AutoencoderKLTemporalDecoder(**{k: _SD_VAE[k] for k in (
+            "block_out_channels", "in_channels", "out_channels", "latent_channels", "down_block_types",
+            "layers_per_block")})
+    return d.AutoencoderKL(**_SD_VAE)
+
+
+def conditioner(name: str):
+    """The text (or, for SVD, image) encoder of ``name`` at its real configuration, random weights."""
+    import transformers as t
+
+    entry(name)
+    if name == "wan2.1-t2v-1.3b":  # UMT5-XXL: T5-XXL's shape with a 256k vocabulary
+        return t.UMT5EncoderModel(t.UMT5Config(**{**_T5_XXL, "vocab_size": 256384}))
+    if name in ("ltx-video", "cogvideox-2b"):
+        return t.T5EncoderModel(t.T5Config(**_T5_XXL))
+    if name == "svd-xt":
+        return t.CLIPVisionModelWithProjection(t.CLIPVisionConfig(
+            hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=16,
+            patch_size=14, image_size=224, projection_dim=1024, hidden_act="gelu"))
+    if name == "modelscope-1.7b":
+        return t.CLIPTextModel(t.CLIPTextConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=23,
+                                                num_attention_heads=16, projection_dim=1024, hidden_act="gelu"))
+    return t.CLIPTextModel(t.CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                                            num_attention_heads=12, projection_dim=768))  # SD 1.5: CLIP ViT-L/14
+
+
+@functools.cache
+def parameter_counts(name: str) -> dict:
+    """Parameters of each part of ``name`` ({"conditioner", "denoiser", "vae"}), counted on the meta device."""
+    with torch.device("meta"):
+        parts = {"conditioner": conditioner(name), "denoiser": denoiser(name), "vae": vae(name)}
+    return {part: sum(p.numel() for p in module.parameters()) for part, module in parts.items()}
+
+
+def latent_shape(name: str, settings) -> tuple:
+    """(channels, latent frames, latent height, latent width) of one clip at ``settings``."""
+    channels, spatial, temporal = {"wan2.1-t2v-1.3b": (16, 8, 4), "ltx-video": (128, 32, 8),
+                                   "cogvideox-2b": (16, 8, 4)}.get(entry(name).name, (4, 8, 1))
+    frames = settings.num_frames if temporal == 1 else (settings.num_frames - 1) // temporal + 1
+    return channels, frames, settings.height // spatial, settings.width // spatial
+
+
+def denoiser_inputs(name: str, settings, batch: int = 2, device="cpu", dtype=torch.float32) -> dict:
+    """Random inputs of one denoiser call at ``settings``, shaped as the pipeline passes them.
+
+    ``batch=2`` is one step with classifier-free guidance (both passes in one batch, as the pipelines run it).
+    """
+    c, f, h, w = latent_shape(name, settings)
+
+    def rand(*shape):
+        return torch.randn(*shape, device=device, dtype=dtype)
+
+    t = torch.full((batch,), 500.0, device=device)
+    if name == "wan2.1-t2v-1.3b":
+        return dict(hidden_states=rand(batch, c, f, h, w), timestep=t, encoder_hidden_states=rand(batch, 512, 4096))
+    if name == "ltx-video":
+        return dict(hidden_states=rand(batch, f * h * w, c), encoder_hidden_states=rand(batch, 128, 4096),
+                    timestep=t, encoder_attention_mask=torch.ones(batch, 128, device=device), num_frames=f,
+                    height=h, width=w)
+    if name == "cogvideox-2b":
+        return dict(hidden_states=rand(batch, f, c, h, w), encoder_hidden_states=rand(batch, 226, 4096), timestep=t)
+    if name == "svd-xt":
+        return dict(sample=rand(batch, f, 8, h, w), timestep=t, encoder_hidden_states=rand(batch, 1, 1024),
+                    added_time_ids=rand(batch, 3))
+    width = 1024 if name == "modelscope-1.7b" else 768
+    return dict(sample=rand(batch, c, f, h, w), timestep=t, encoder_hidden_states=rand(batch, 77, width))
+
+
+# The SVD and AnimateDiff UNets do not run on the meta device (helper tensors made on the CPU), so their FLOPs
+# are ModelScope's UNet's per latent position, scaled by parameters: the same Stable Diffusion UNet family.
+_COUNTED_LIKE = {"svd-xt": "modelscope-1.7b", "animatediff-sd1.5": "modelscope-1.7b"}
+
+
+@functools.lru_cache(maxsize=64)
+def counted_step_flops(name: str, settings) -> float:
+    """FLOPs of one guided denoising step at ``settings``, counted by torch's FlopCounterMode on the meta device."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    if name in _COUNTED_LIKE:
+        like = _COUNTED_LIKE[name]
+        params = parameter_counts(name)["denoiser"] / parameter_counts(like)["denoiser"]
+        return counted_step_flops(like, settings) * params
+
+    with torch.device("meta"):
+        net = denoiser(name)
+    # The default device stays meta during the call too: some blocks make helper tensors with no device.
+    with torch.device("meta"), FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(**denoiser_inputs(name, settings, device="meta"), return_dict=False)
+    return float(counter.get_total_flops())
