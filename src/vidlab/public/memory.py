@@ -167,10 +167,14 @@ def _text(s: Settings) -> str:
 
 
 def _what_fits(name: str, dtype: str, budget: Budget) -> str:
-    """Name the largest of the registry's small settings that fits the budget, if any."""
-    for memory in reversed(list(MEMORY_CLASSES)):
+    """Name the largest of the registry's small settings that fits the budget, from a class no larger than it."""
+    def no_larger(c):  # a card's usable memory reads a little under its nominal size (a T4: 14.7 of 16 GiB)
+        gpu = MEMORY_CLASSES[c]["gpu_gib"]
+        return gpu is None if budget.gpu_gib is None else gpu is not None and gpu <= 1.15 * budget.gpu_gib
+
+    unlimited_disk = dataclasses.replace(budget, disk_gib=float("inf"))
+    for memory in reversed([c for c in MEMORY_CLASSES if no_larger(c)]):
         s = entry(name).small[memory]
-        if _fit(name, s, dtype, dataclasses.replace(budget, disk_gib=float("inf")))[1]:
-            continue
-        return f"Fix: the {memory!r} settings fit ({_text(s)}): load({name!r}, memory={memory!r})."
+        if not _fit(name, s, dtype, unlimited_disk)[1]:
+            return f"Fix: the {memory!r} settings fit ({_text(s)}): load({name!r}, memory={memory!r})."
     return "Fix: none of its registered settings fits; try a smaller model, or tiny=True for the offline smoke test."
