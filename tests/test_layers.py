@@ -5,7 +5,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vidlab"
 LAYERS = [{"env", "pixels", "denoiser", "model"}, {"world", "probes", "show", "runs"}, {"check", "pipeline", "batches"},
-          {"evaluate", "train", "public"}, {"experiments"}]
+          {"evaluate", "train", "public"}, {"experiments", "cost"}]
 
 
 def vidlab_imports(path: Path) -> set:

@@ -26,18 +26,20 @@ def estimate_background(v: np.ndarray, med: np.ndarray):
     t_len, h, w, c = v.shape
     noise = float(1.4826 * np.median(np.abs(v[::2, ::2, ::2] - med[::2, ::2]))) + 1e-4
     bg_color = np.median(med.reshape(-1, c), axis=0)
-    dev = channel_max(np.abs(med - bg_color))
     # Texture is pixel-to-pixel variation; flat scenery varies only along its edges. (Texture on white
     # clips to flat white in many places, so a percentile of the variation is not enough.)
     step = channel_max(np.abs(np.diff(med, axis=1)))
     spread = float(np.percentile(step, 75))
     plain = (step > 0.01 + 4 * noise / math.sqrt(t_len)).mean() < 0.2  # texture varies almost everywhere
+    # A lit backdrop (a gradient, a vignette) is plain too: its colour is a smooth surface, not one value.
+    base = lighting_surface(med, bg_color) if plain else bg_color
+    dev = channel_max(np.abs(med - base))
     scenery, steady = _scenery(v, med, dev > max(0.08, 4 * spread + 6 * noise / math.sqrt(t_len)), noise)
     if not plain:
         return _textured_background(v, med, bg_color, spread, noise), scenery, "textured", noise
     # A plain background is its colour everywhere but the scenery: whatever else was static (a ball at
     # rest, or the trail a slow ball leaves in the median) is an object, not background.
-    bg = np.where(scenery[..., None], med, bg_color).astype(np.float32)
+    bg = np.where(scenery[..., None], med, base).astype(np.float32)
     # The rim of scenery blends scenery and background colours, and objects pass in front of scenery.
     # There, take the median over the frames whose colour lies on the blend of background and scenery
     # colours, so an object lingering at an edge or in front does not leak into the background.
@@ -48,13 +50,44 @@ def estimate_background(v: np.ndarray, med: np.ndarray):
         scenery & (steady < 0.8))
     if rim.any():
         _, (iy, ix) = ndimage.distance_transform_edt(~inner, return_indices=True)
-        a, b = bg_color, med[iy[rim], ix[rim]]  # segment ends: background colour and nearest scenery colour
+        a, b = base[rim], med[iy[rim], ix[rim]]  # segment ends: background colour and nearest scenery colour
         seen = v[:, rim]  # [T, R, C]
         u = np.clip(((seen - a) * (b - a)).sum(-1) / np.maximum(((b - a) ** 2).sum(-1), 1e-6), 0, 1)
         off = np.linalg.norm(seen - (a + u[..., None] * (b - a)), axis=-1) > max(0.1, 4 * noise)
         vals = np.where(off[..., None], np.nan, seen)
         bg[rim] = np.nanmedian(np.where(off.all(0)[None, :, None], a, vals), axis=0)
     return bg, scenery, "plain", noise
+
+
+def lighting_surface(med: np.ndarray, bg_color: np.ndarray, degree: int = 3, flat: float = 0.02) -> np.ndarray:
+    """The backdrop's colour at every pixel [H, W, C]: a smooth polynomial surface fitted to the median frame.
+
+    A least-squares fit of a degree-3 polynomial in (x, y) per channel, started from the median colour and
+    refitted four times on the pixels the last fit misses by less than 3 times its median miss (objects at
+    rest and scenery fall out). If the surface is within ``flat`` of one colour everywhere, that colour
+    (``bg_color``) is returned: a flat backdrop stays exact.
+    """
+    h, w, c = med.shape
+    step = max(1, int(math.sqrt(h * w / 4096)))  # about 4,096 sample pixels are plenty for 10 coefficients
+    yy, xx = np.mgrid[0:h:step, 0:w:step]
+    sample = med[::step, ::step].reshape(-1, c)
+    design = _poly_terms(xx.ravel() / w, yy.ravel() / h, degree)
+    fit = np.broadcast_to(bg_color, sample.shape)
+    for _ in range(4):
+        miss = channel_max(np.abs(fit - sample))
+        keep = miss <= max(0.03, 3 * float(np.median(miss)))
+        coef, *_ = np.linalg.lstsq(design[keep], sample[keep], rcond=None)
+        fit = design @ coef
+    full_y, full_x = np.mgrid[0:h, 0:w]
+    surface = (_poly_terms(full_x.ravel() / w, full_y.ravel() / h, degree) @ coef).reshape(h, w, c)
+    if channel_max(np.abs(surface - bg_color)).max() < flat:
+        return np.broadcast_to(bg_color, med.shape).astype(np.float32)
+    return surface.astype(np.float32)
+
+
+def _poly_terms(x: np.ndarray, y: np.ndarray, degree: int) -> np.ndarray:
+    """[N, terms]: x^i y^j for i + j <= degree."""
+    return np.stack([x**i * y**j for i in range(degree + 1) for j in range(degree + 1 - i)], axis=1)
 
 
 def _scenery(v, med, static, noise):

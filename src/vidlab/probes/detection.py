@@ -24,6 +24,8 @@ class Detections:
     on_edge: np.ndarray = None  # cut by the frame border
     contact: np.ndarray = None  # touching the frame border, scenery or another object
     touching: np.ndarray = None  # sharing a blob with another object (one may cover the other)
+    component: np.ndarray = None  # the blob (connected support) it belongs to
+    edge_or_scenery: np.ndarray = None  # touching the frame border or scenery
 
 
 # Thresholds on the colour difference from the background, in multiples of the video's noise level.
@@ -190,7 +192,8 @@ def _assemble(mom, px, near_scenery, n_comp, shape, k_pal, support) -> Detection
     return Detections(frame=mom["frame"][sel], xy=np.stack([mom["x"][sel], mom["y"][sel]], 1),
                       radius=np.sqrt(m[sel] / np.pi), elong=elong[sel], color=det[sel] % k_pal,
                       truncated=trunc[sel], on_edge=on_frame_edge[sel] & (elong[sel] > ROUND_LIMIT),
-                      contact=on_frame_edge[sel] | near[sel] | shared[sel], touching=shared[sel], masks=support)
+                      contact=on_frame_edge[sel] | near[sel] | shared[sel], touching=shared[sel], masks=support,
+                      component=comp_of[sel], edge_or_scenery=on_frame_edge[sel] | near[sel])
 
 
 def _refine(frame, bg, color, owner, i, x, y, r, noise, iterations=2):

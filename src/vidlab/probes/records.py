@@ -90,6 +90,8 @@ class PhysicsReport:
     flicker: float  # VBench-style temporal flicker of the background, 1 = perfectly steady
     background: str  # "plain" or "textured"
     noise_level: float
+    measurable: bool = True  # False: the video is outside what the probes can measure (see ``unmeasurable``)
+    unmeasurable: str = ""  # why, in a sentence
 
     def to_dict(self) -> dict:
         """A plain JSON-serialisable dict (NaN becomes None)."""
@@ -115,6 +117,8 @@ class PhysicsReport:
 
     def summary(self) -> str:
         """A few lines for a notebook: counts, gravity, events."""
+        if not self.measurable:
+            return f"not measurable: {self.unmeasurable}"
         g = "none found" if self.gravity_px_s2 is None else f"{self.gravity_px_s2:.1f} px/s^2"
         ev = ", ".join(f"{e.kind}@{e.frame}" for e in self.events) or "none"
         counts = np.bincount(self.objects_per_frame)

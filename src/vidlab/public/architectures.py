@@ -13,11 +13,13 @@ constructor's defaults are the real model they are used as they are. ModelScope'
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import time
 
 import torch
 
-from vidlab.public.registry import entry
+from vidlab.public.registry import Settings, entry
 
 _SD_VAE = dict(block_out_channels=(128, 256, 512, 512), in_channels=3, out_channels=3, latent_channels=4,
                down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
@@ -91,6 +93,51 @@ def parameter_counts(name: str) -> dict:
     return {part: sum(p.numel() for p in module.parameters()) for part, module in parts.items()}
 
 
+@dataclasses.dataclass(frozen=True)
+class Arch:
+    """Shape facts of a denoiser and its VAE.
+
+    ``act_factor``: activation bytes of one guided denoising step per token and hidden unit at 2-byte
+    precision, from the H100 peak memory minus the weights. ``decode_gib_per_px``: the VAE's peak GiB per
+    output pixel and frame, untiled, at the precision the H100 run used (``decode_bytes`` per value).
+    """
+
+    side: int  # pixels along each side of one token (VAE factor x patch size)
+    temporal: int  # frames folded into one latent frame after the first (1: none)
+    hidden: int
+    layers: int
+    attention: str  # "full" (a transformer over all tokens) or "factorised" (a UNet: space, then time)
+    act_factor: float
+    decode_gib_per_px: float
+    decode_bytes: int
+
+
+# act_factor and decode figures: H100 peaks (denoiser / VAE GiB) at the table's settings. Wan 4.19 / 9.28
+# (its VAE in fp32) at 832x480x81; CogVideoX 4.82 / 15.19 at 720x480x49; LTX 4.61 / 7.73 at 768x512x161;
+# ModelScope 3.33 / 2.19 at 256x256x16. SVD and AnimateDiff were not measured: they take ModelScope's UNet
+# and Stable Diffusion VAE figures (an assumption, said so where it is used).
+ARCH = {
+    "wan2.1-t2v-1.3b": Arch(16, 4, 1536, 30, "full", 16.5, 9.28 / (832 * 480 * 81), 4),
+    "ltx-video": Arch(32, 8, 2048, 28, "full", 33.4, 7.73 / (768 * 512 * 161), 2),
+    "cogvideox-2b": Arch(16, 4, 1920, 30, "full", 26.2, 15.19 / (720 * 480 * 49), 2),
+    "modelscope-1.7b": Arch(8, 1, 320, 16, "factorised", 71.9, 2.19 / (256 * 256 * 16), 2),
+    "svd-xt": Arch(8, 1, 320, 16, "factorised", 71.9, 2.19 / (256 * 256 * 16), 2),
+    "animatediff-sd1.5": Arch(8, 1, 320, 16, "factorised", 71.9, 2.19 / (256 * 256 * 16), 2),
+}
+
+
+def latent_frames(name: str, num_frames: int) -> int:
+    """Frames the denoiser sees: the first frame, then one per ``temporal`` frames."""
+    t = ARCH[entry(name).name].temporal
+    return num_frames if t == 1 else (num_frames - 1) // t + 1
+
+
+def latent_tokens(name: str, settings: Settings) -> int:
+    """Tokens (for a UNet: positions at full latent resolution) one clip becomes."""
+    a = ARCH[entry(name).name]
+    return latent_frames(name, settings.num_frames) * (settings.height // a.side) * (settings.width // a.side)
+
+
 def latent_shape(name: str, settings) -> tuple:
     """(channels, latent frames, latent height, latent width) of one clip at ``settings``."""
     channels, spatial, temporal = {"wan2.1-t2v-1.3b": (16, 8, 4), "ltx-video": (128, 32, 8),
@@ -146,3 +193,24 @@ def counted_step_flops(name: str, settings) -> float:
     with torch.device("meta"), FlopCounterMode(display=False) as counter, torch.no_grad():
         net(**denoiser_inputs(name, settings, device="meta"), return_dict=False)
     return float(counter.get_total_flops())
+
+
+def measure_cpu_flops(seconds: float = 0.3, size: int = 512) -> float:
+    """This machine's fp32 matrix-multiply FLOP/s, measured now (an upper bound for a real network)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)  # warm up
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        torch.mm(a, b)
+        count += 1
+    return 2 * size**3 * count / (time.perf_counter() - start)
+
+
+def cpu_seconds_estimate(name: str, settings: Settings, flops_per_second: float | None = None) -> float:
+    """Rough seconds to denoise one clip on this CPU: counted FLOPs over measured matmul speed, halved because
+    a whole network runs slower than one large matrix multiply.
+
+    A rough guide (within a factor of a few), not a measurement: it leaves out the text encoder and the VAE.
+    """
+    rate = flops_per_second or measure_cpu_flops()
+    return settings.steps * counted_step_flops(name, settings) / (0.5 * rate)

@@ -20,6 +20,7 @@ import gc
 import os
 
 from vidlab import env
+from vidlab.public import architectures
 from vidlab.public import memory as mem
 from vidlab.public import tiny as tiny_parts
 from vidlab.public.registry import MEMORY_CLASSES, Entry, Settings, check_settings, choose_dtype, conditioner_dtype
@@ -149,10 +150,9 @@ def _check_gpu(name: str, memory: str, device: str) -> None:
     """A GPU class without a GPU: say so, with what the CPU settings would cost here instead."""
     if MEMORY_CLASSES[memory]["gpu_gib"] is None or device == "cuda":
         return
-    from vidlab import cost
 
     cpu = registry_entry(name).small["cpu"]
-    minutes = cost.cpu_seconds_estimate(name, cpu) / 60
+    minutes = architectures.cpu_seconds_estimate(name, cpu) / 60
     raise NeedsGPU(f"memory={memory!r} needs a CUDA GPU, and this machine has none (device={device!r}). On this "
                    f"CPU the 'cpu' settings ({cpu.width}x{cpu.height}, {cpu.num_frames} frames, {cpu.steps} steps) "
                    f"would take roughly {minutes:.0f} min per clip (estimated from FLOPs and this CPU's measured "

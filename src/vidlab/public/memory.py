@@ -3,7 +3,7 @@
 The estimate adds up the weights of each part (parameters counted at the real configuration, times the bytes
 of the precision it runs in), the denoiser's activations (grow with the tokens) and the VAE's decode peak
 (grows with pixels x frames, unless tiled or sliced), calibrated on the project's H100 measurements
-(``vidlab.cost.ARCH``). It is an estimate, meant to refuse what clearly cannot fit and to pick the memory
+(``vidlab.architectures.ARCH``). It is an estimate, meant to refuse what clearly cannot fit and to pick the memory
 measures that are needed; a margin is kept for what it leaves out.
 
 Plans, cheapest first (diffusers' own memory tools, docs "optimization/memory"):
@@ -23,7 +23,7 @@ import dataclasses
 import os
 import shutil
 
-from vidlab import cost
+from vidlab.public import architectures
 from vidlab.public.architectures import parameter_counts
 from vidlab.public.registry import MEMORY_CLASSES, Settings, check_settings, conditioner_dtype, entry
 
@@ -51,7 +51,7 @@ class Estimate:
 
 def estimate(name: str, settings: Settings, dtype: str, on_gpu: bool = True) -> Estimate:
     """Estimate the memory of generating one clip of ``name`` at ``settings`` in ``dtype``."""
-    arch = cost.ARCH[entry(name).name]
+    arch = architectures.ARCH[entry(name).name]
     check_settings(name, settings.width, settings.height, settings.num_frames)
     size = _BYTES[dtype]
     counts = parameter_counts(name)
@@ -59,7 +59,7 @@ def estimate(name: str, settings: Settings, dtype: str, on_gpu: bool = True) -> 
     cond_bytes = _BYTES[conditioner_dtype(name, "cuda" if on_gpu else "cpu", dtype)]
     w_cond, w_den = counts["conditioner"] * cond_bytes / GIB, counts["denoiser"] * size / GIB
     w_vae = counts["vae"] * vae_bytes / GIB
-    tokens = cost.latent_tokens(name, settings)
+    tokens = architectures.latent_tokens(name, settings)
     act = arch.act_factor * tokens * arch.hidden * size / GIB
     pixels = settings.width * settings.height * settings.num_frames
     decode = arch.decode_gib_per_px * pixels * vae_bytes / arch.decode_bytes
