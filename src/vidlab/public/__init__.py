@@ -7,7 +7,8 @@
 - ``memory``: the memory and disk estimate made before any download, and the plan it picks;
 - ``loading``: :func:`load`, through the same ``from_pretrained`` call a reader writes;
 - ``generating``: :func:`generate`, with a record of the run and the latents of every step;
-- ``tiny``: the random-weight stand-ins of every entry, for tests and fast mode (``tiny=True``).
+- ``tiny``: the random-weight stand-ins of every entry, for tests and fast mode (``tiny=True``);
+- ``trials``: physics with exact truth, the first frames of a world clip continued by a model and measured.
 """
 
 from vidlab.public.generating import Generation, decode_latents, generate
