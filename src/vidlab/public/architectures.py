@@ -168,13 +168,26 @@ def denoiser_inputs(name: str, settings, batch: int = 2, device="cpu", dtype=tor
     if name == "svd-xt":
         return dict(sample=rand(batch, f, 8, h, w), timestep=t, encoder_hidden_states=rand(batch, 1, 1024),
                     added_time_ids=rand(batch, 3))
-    width = 1024 if name == "modelscope-1.7b" else 768
-    return dict(sample=rand(batch, c, f, h, w), timestep=t, encoder_hidden_states=rand(batch, 77, width))
+    if name == "modelscope-1.7b":
+        return dict(sample=rand(batch, c, f, h, w), timestep=t, encoder_hidden_states=rand(batch, 77, 1024))
+    # AnimateDiff's pipeline repeats the prompt once per frame before its UNet sees it
+    return dict(sample=rand(batch, c, f, h, w), timestep=t, encoder_hidden_states=rand(batch * f, 77, 768))
 
 
-# The SVD and AnimateDiff UNets do not run on the meta device (helper tensors made on the CPU), so their FLOPs
-# are ModelScope's UNet's per latent position, scaled by parameters: the same Stable Diffusion UNet family.
-_COUNTED_LIKE = {"svd-xt": "modelscope-1.7b", "animatediff-sd1.5": "modelscope-1.7b"}
+def decode_random(name: str, vae_module, settings, device="cpu", dtype=torch.float32):
+    """Decode random latents of one clip at ``settings`` with ``vae_module``, as the pipeline shapes them."""
+    c, f, h, w = latent_shape(name, settings)
+    if name in ("wan2.1-t2v-1.3b", "ltx-video", "cogvideox-2b"):  # video VAEs: [B, C, F, H, W]
+        return vae_module.decode(torch.randn(1, c, f, h, w, device=device, dtype=dtype), return_dict=False)[0]
+    z = torch.randn(f, c, h, w, device=device, dtype=dtype)  # image VAEs decode the frames as a batch
+    if name == "svd-xt":
+        return vae_module.decode(z, num_frames=f, return_dict=False)[0]
+    return vae_module.decode(z, return_dict=False)[0]
+
+
+# The SVD UNet does not run on the meta device (it makes a helper tensor on the CPU), so its FLOPs are
+# ModelScope's UNet's per latent position, scaled by parameters: the same Stable Diffusion UNet family.
+_COUNTED_LIKE = {"svd-xt": "modelscope-1.7b"}
 
 
 @functools.lru_cache(maxsize=64)

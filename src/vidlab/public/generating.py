@@ -52,21 +52,24 @@ def generate(model: PublicModel, prompt: str | None = None, image=None, seed: in
     pipe, kwargs = _arguments(model, settings, prompt, image, negative_prompt)
     # 2. the starting noise comes from a CPU generator: the same on every device
     kwargs["generator"] = torch.Generator("cpu").manual_seed(seed)
-    captured: list = []
-    kwargs.update(_capture(pipe, captured, capture_every, settings.steps))
+    captured, ticks = [], []
+    kwargs.update(_capture(pipe, captured, ticks, capture_every, settings.steps))
     # 3. run it
     start, peak_before = time.perf_counter(), _reset_peak(model.device)
     frames = _run(pipe, kwargs)
+    end = time.perf_counter()
     # 4. NaN check where fp16 was only allowed with one
     fallback = None
     if model.dtype == "float16-checked" and not np.isfinite(frames).all():
         pipe.transformer.to(torch.float32)
-        kwargs["generator"], captured[:] = torch.Generator("cpu").manual_seed(seed), []
+        kwargs["generator"], captured[:], ticks[:] = torch.Generator("cpu").manual_seed(seed), [], []
+        start = time.perf_counter()
         frames, fallback = _run(pipe, kwargs), "NaN in fp16: reran with the transformer in fp32"
-    seconds = time.perf_counter() - start
+        end = time.perf_counter()
+    timing = _timing(start, ticks, end)
     # 5. decode the steps; the record
     steps = [(i, _to_uint8(decode_latents(model, pipe, lat, settings))) for i, lat in captured]
-    record = _record(model, settings, prompt, seed, seconds, _peak_gib(model.device, peak_before), fallback)
+    record = _record(model, settings, prompt, seed, timing, _peak_gib(model.device, peak_before), fallback)
     return Generation(_to_uint8(frames), record, steps, model.label)
 
 
@@ -136,13 +139,12 @@ def _as_pil(image, settings):
     return image.convert("RGB").resize((settings.width, settings.height))
 
 
-def _capture(pipe, captured: list, every: int, steps: int) -> dict:
-    """The callback arguments that keep a CPU copy of the latents after every ``every``-th step and the last."""
-    if not every:
-        return {}
-
+def _capture(pipe, captured: list, ticks: list, every: int, steps: int) -> dict:
+    """The step callback: the clock after every step, and a CPU copy of the latents after every ``every``-th
+    step and the last (``every=0``: none)."""
     def keep(i, latents):
-        if (i + 1) % every == 0 or i + 1 == steps:
+        ticks.append(time.perf_counter())
+        if every and ((i + 1) % every == 0 or i + 1 == steps):
             captured.append((i + 1, latents.detach().to("cpu", copy=True)))
 
     if "callback_on_step_end" in _parameters(pipe):
@@ -227,11 +229,21 @@ def _rss_peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kB on Linux
 
 
-def _record(model: PublicModel, settings, prompt, seed, seconds, peak, fallback) -> dict:
+def _timing(start: float, ticks: list, end: float) -> dict:
+    """Seconds in all, per denoising step (the median, after the first), and after the last step (the VAE
+    decode and post-processing). The first step also pays for warm-up, so it is kept apart."""
+    steps = np.diff([start, *ticks])
+    later = steps[1:] if len(steps) > 1 else steps
+    return {"seconds": round(end - start, 4), "first_step_seconds": round(float(steps[0]), 4) if len(steps) else None,
+            "step_seconds": round(float(np.median(later)), 4) if len(later) else None,
+            "decode_seconds": round(end - ticks[-1], 4) if ticks else None}
+
+
+def _record(model: PublicModel, settings, prompt, seed, timing, peak, fallback) -> dict:
     """What ran, how, on what, for how long: stored beside the clip."""
     return {"model": model.name, "source": model.sources["hub_id"], "pipeline": model.entry.pipeline,
             "label": model.label, "tiny": model.tiny, "prompt": prompt, "seed": seed,
             "settings": dataclasses.asdict(settings), "dtype": model.dtype, "device": model.device,
             "plan": model.plan.describe() if model.plan else "tiny stand-in: no estimate",
-            "seconds": round(seconds, 3), "peak_memory": peak, "fallback": fallback,
+            **timing, "peak_memory": peak, "fallback": fallback,
             "machine": env.machine(model.device), "versions": env.versions()}
