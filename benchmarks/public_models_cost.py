@@ -2,6 +2,7 @@
 
     python benchmarks/public_models_cost.py          # tiny configs through the real pipelines (any device)
     python benchmarks/public_models_cost.py --real   # the real configurations, random weights (a GPU)
+    python benchmarks/public_models_cost.py --check  # the real configurations at 64x64 on a CPU: shapes only
 
 Tiny mode runs each model's offline stand-in through ``vidlab.public.generate``, so the step is the
 pipeline's own (classifier-free guidance as it runs it) and the decode is its own VAE path; the figures
@@ -22,12 +23,6 @@ import torch
 
 from vidlab import env, public
 from vidlab.public import architectures
-
-# s/step (CFG), decode s, peak GiB denoiser / VAE: H100, bf16 (ModelScope fp16), random weights, at the
-# settings below (the project's references, "Public architectures measured on an H100", November 2026).
-H100 = {"wan2.1-t2v-1.3b": (1.256, 2.08, 4.19, 4.67), "cogvideox-2b": (0.644, 2.30, 4.82, 15.19),
-        "ltx-video": (0.214, 0.34, 4.47, 6.89), "modelscope-1.7b": (0.0644, 0.079, 3.33, 2.19)}
-REAL_SETTINGS = {"ltx-video": public.Settings(704, 480, 161, 50, 3.0, 25)}  # the H100 table's LTX row
 
 
 def tiny_rows(device: str) -> list:
@@ -64,7 +59,8 @@ def _peak_after(fn, device) -> tuple:
 
 
 def real_row(name: str, device: str) -> tuple:
-    settings = REAL_SETTINGS.get(name, public.entry(name).recommended)
+    ref = architectures.H100_MEASURED.get(name)
+    settings = ref["settings"] if ref else public.entry(name).recommended
     dtype = torch.float16 if public.entry(name).trained_in == "fp16" else torch.bfloat16
     vae_dtype = torch.float32 if name.startswith("wan") else dtype  # Wan's VAE runs in fp32 (its docs)
 
@@ -83,12 +79,30 @@ def real_row(name: str, device: str) -> tuple:
     return name, step, decode, {"denoiser_gib": den_peak, "vae_gib": vae_peak}, settings
 
 
+def check_rows() -> None:
+    """Build every real configuration on the CPU and run one step and one decode at 64 x 64: the --real code path,
+    checked where no GPU is (about 8 GB of RAM and 2-3 minutes on 2 cores)."""
+    for name in sorted(public.REGISTRY):
+        frames = {"cogvideox-2b": 49, "ltx-video": 9, "wan2.1-t2v-1.3b": 9}.get(name, 4)
+        s = public.Settings(64, 64, frames, 1, 1.0, 8)
+        start = time.perf_counter()
+        with torch.no_grad():
+            out = architectures.denoiser(name).eval()(**architectures.denoiser_inputs(name, s), return_dict=False)[0]
+            video = architectures.decode_random(name, architectures.vae(name).eval(), s)
+        gc.collect()
+        print(f"  {name:18s} denoiser out {tuple(out.shape)}, decoded {tuple(video.shape)}, "
+              f"{time.perf_counter() - start:.0f} s", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", action="store_true", help="real configurations, random weights (needs a GPU)")
+    parser.add_argument("--check", action="store_true", help="real configurations at 64x64 on the CPU: shapes")
     args = parser.parse_args()
     device = env.pick_device()
     print(f"device: {env.device_label(device)}; {env.versions()}")
+    if args.check:
+        return check_rows()
     if not args.real:
         print("tiny configs (random weights: smoke test only), through each pipeline; 4 steps, 64x64 frames")
         for name, step, decode, peak in tiny_rows(device):
@@ -98,9 +112,9 @@ def main():
         raise SystemExit("--real builds 1.3-2 B parameter denoisers at full settings: it needs a CUDA GPU")
     for name in sorted(public.REGISTRY):
         name, step, decode, peak, s = real_row(name, device)
-        ref = H100.get(name)
-        beside = (f" | H100 table: {ref[0]:.3f} s/step, decode {ref[1]:.2f} s, {ref[2]:.2f} / {ref[3]:.2f} GiB"
-                  if ref else " | not in the H100 table")
+        ref = architectures.H100_MEASURED.get(name)
+        beside = (f" | H100 table: {ref['step_s']:.3f} s/step, decode {ref['decode_s']:.2f} s, "
+                  f"{ref['peak_gib'][0]:.2f} / {ref['peak_gib'][1]:.2f} GiB" if ref else " | not in the H100 table")
         print(f"  {name:18s} {s.width}x{s.height}x{s.num_frames}: {step:.3f} s/step, decode {decode:.2f} s, "
               f"peak {peak['denoiser_gib']:.2f} / {peak['vae_gib']:.2f} GiB{beside}", flush=True)
 

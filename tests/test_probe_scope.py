@@ -92,3 +92,10 @@ def test_a_bad_target_is_named(bad):
 def test_stylise_needs_a_frame_at_least_as_wide_as_tall():
     with pytest.raises(ValueError, match="width=100 < height=200"):
         stylise(world.simulate("projectile", 0), 100, 200)
+
+
+def test_a_big_ball_in_a_small_frame_is_not_taken_for_a_pan():
+    from vidlab.public import trials
+
+    truth = trials.truth_for(trials.SCENES["bounce"], 55, 32, 32, 16, 10.0, Style(background=(255, 255, 255)))
+    assert probes.physics_report(truth.video, truth.fps).measurable

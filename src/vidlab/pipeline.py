@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from diffusers import DDIMScheduler, DiffusionPipeline, DPMSolverMultistepScheduler, EulerDiscreteScheduler
 from diffusers.utils import BaseOutput
+from diffusers.utils import logging as diffusers_logging
 from diffusers.utils.torch_utils import randn_tensor
 
 from vidlab import env, pixels
@@ -201,11 +202,14 @@ def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
                 "`python -m vidlab.train --output runs/tiny`" if path is None else
                 "expected a folder written by pipe.save_pretrained(...) (it holds model_index.json)")
         raise ValueError(f"checkpoint folder {str(folder)!r} is missing or incomplete: {hint}")
-    try:
+    diffusers_logging.disable_progress_bar()  # a split second of loading: a bar adds nothing (and freezes
+    try:                                       # as "0%" in an untrusted notebook)
         pipe = VidlabPipeline.from_pretrained(folder, use_safetensors=True)
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise ValueError(f"checkpoint folder {str(folder)!r} could not be loaded ({type(err).__name__}: {err}); "
                          "it may be corrupt: save it again with pipe.save_pretrained(...)") from None
+    finally:
+        diffusers_logging.enable_progress_bar()
     return pipe.to(device)
 
 

@@ -70,9 +70,13 @@ def _pan_between(first: np.ndarray, last: np.ndarray):
     m = int(np.ceil(np.abs(shift).max())) + 1
     inner = (slice(m, -m), slice(m, -m))
     aligned = ndimage.shift(last, shift, order=1, mode="nearest")
+    # Most of the whole frame must have changed (a ball crossing a small crop can fill it), and the shift must
+    # explain most of the change inside the part both frames share.
+    if (np.abs(last - first) > 0.02).mean() < 0.5:
+        return None
     before = (np.abs(last - first)[inner] > 0.02).mean()
     after = (np.abs(aligned - first)[inner] > 0.02).mean()
-    if before < 0.5 or after > 0.5 * before:
+    if after > 0.5 * before:
         return None
     return -shift[1], -shift[0]
 

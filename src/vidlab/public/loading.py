@@ -215,11 +215,6 @@ def _pipeline(model: PublicModel, text_encoder: bool = True):
     import diffusers
     import torch
 
-    if model.tiny:  # seconds of loading: the bars add nothing
-        import transformers
-
-        diffusers.utils.logging.disable_progress_bar()
-        transformers.utils.logging.disable_progress_bar()
     dtype = torch_dtype(model.dtype)
     extra = {} if text_encoder else {"text_encoder": None}
     hub_id = model.sources["hub_id"]
@@ -229,7 +224,8 @@ def _pipeline(model: PublicModel, text_encoder: bool = True):
         extra["vae"] = diffusers.AutoencoderKLWan.from_pretrained(hub_id, subfolder="vae", dtype=torch.float32)
     if model.name == "modelscope-1.7b" and dtype == torch.float16 and not model.tiny:
         extra["variant"] = "fp16"
-    pipe = _pipeline_class(model.entry).from_pretrained(hub_id, dtype=dtype, **extra)
+    with tiny_parts.quiet_loading(model.tiny):
+        pipe = _pipeline_class(model.entry).from_pretrained(hub_id, dtype=dtype, **extra)
     if model.tiny:
         pipe.set_progress_bar_config(disable=True)
     _apply_measures(pipe, model)

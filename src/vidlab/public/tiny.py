@@ -12,6 +12,7 @@ of the ``hf-internal-testing`` downloads.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import pathlib
@@ -196,24 +197,41 @@ def _animatediff_parts():
     return base, adapter
 
 
+@contextlib.contextmanager
+def quiet_loading(tiny: bool = True):
+    """Loading the stand-in takes a second: no progress bars, no notes on optional backends (then restored)."""
+    import diffusers
+    import transformers
+
+    if not tiny:
+        yield
+        return
+    levels = [(lib.utils.logging, lib.utils.logging.get_verbosity()) for lib in (diffusers, transformers)]
+    for log, _ in levels:
+        log.disable_progress_bar()
+        log.set_verbosity_error()
+    try:
+        yield
+    finally:
+        for log, level in levels:
+            log.set_verbosity(level)
+            log.enable_progress_bar()
+
+
 _BUILDERS = {"wan2.1-t2v-1.3b": _wan, "ltx-video": _ltx, "cogvideox-2b": _cogvideox,
              "modelscope-1.7b": _modelscope, "svd-xt": _svd}
 
 
 def _save(name: str, folder: pathlib.Path) -> dict:
     """Build the tiny pipeline of ``name`` with fixed seeds, save it under ``folder``; return its sources."""
-    import diffusers
-    import transformers
-
-    diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()
     torch.manual_seed(0)  # diffusers' model constructors draw their initial weights from the global generator
-    if name == "animatediff-sd1.5":
-        base, adapter = _animatediff_parts()
-        base.save_pretrained(folder / "base")
-        adapter.save_pretrained(folder / "adapter")
-        return {"hub_id": str(folder / "base"), "adapter_id": str(folder / "adapter")}
-    _BUILDERS[name]().save_pretrained(folder / "pipeline")
+    with quiet_loading():
+        if name == "animatediff-sd1.5":
+            base, adapter = _animatediff_parts()
+            base.save_pretrained(folder / "base")
+            adapter.save_pretrained(folder / "adapter")
+            return {"hub_id": str(folder / "base"), "adapter_id": str(folder / "adapter")}
+        _BUILDERS[name]().save_pretrained(folder / "pipeline")
     return {"hub_id": str(folder / "pipeline")}
 
 
