@@ -167,3 +167,16 @@ def test_token_counts_match_the_h100_table_and_the_flop_formula_the_counter(name
     small = public.entry(name).small["cpu"]
     counted = architectures.counted_step_flops(name, small)
     assert cost.step_flops(name, small) == pytest.approx(counted, rel=0.10)
+
+
+@pytest.mark.parametrize("name", ["wan2.1-t2v-1.3b", "ltx-video", "cogvideox-2b"])
+def test_encoding_the_prompt_first_gives_the_same_clip_without_the_encoder_loaded(name, loaded):
+    """The low-RAM path: encoder alone, freed, then the pipeline with text_encoder=None and prompt_embeds."""
+    found = memory.Budget(None, 16.0, 100.0, "test")
+    plan = memory.Plan("cpu", True, memory.estimate(name, public.entry(name).small["cpu"], "float32", False), found)
+    low_ram = dataclasses.replace(loaded[name], plan=plan, _pipe=None, _embeds={})
+    clip = public.generate(low_ram, prompt=PROMPT, seed=5)
+    assert low_ram.pipe.text_encoder is None and (PROMPT, "") in low_ram._embeds
+    # The same clip, to rounding: on a CPU the encoder-first path runs the big T5 encoders in bf16.
+    whole = public.generate(loaded[name], prompt=PROMPT, seed=5).frames
+    assert np.abs(clip.frames.astype(int) - whole).max() <= 2

@@ -77,12 +77,25 @@ class PublicModel:
         return self._pipe
 
     def encode(self, prompts, negative_prompt: str = "") -> None:
-        """Encode ``prompts`` with the text encoder alone, then free it (the low-RAM path)."""
+        """Encode ``prompts`` with the text encoder alone, then free it (the low-RAM path).
+
+        1. the encoder alone, straight onto its device (on a GPU, ``device_map`` streams it there one weight
+           file at a time, so host RAM never holds all of it);
+        2. a pipeline with only the tokenizer and that encoder (``transformer=None, vae=None``) encodes;
+        3. the encoder is freed before the denoiser loads.
+        """
+        import importlib
+
         import torch
 
-        cls = _pipeline_class(self.entry)
-        text_pipe = cls.from_pretrained(self.sources["hub_id"], transformer=None, vae=None,
-                                        dtype=torch_dtype(conditioner_dtype(self.name, self.device, self.dtype)))
+        cls, hub_id = _pipeline_class(self.entry), self.sources["hub_id"]
+        library, class_name = cls.load_config(hub_id)["text_encoder"]
+        encoder_class = getattr(importlib.import_module(library), class_name)
+        dtype = torch_dtype(conditioner_dtype(self.name, self.device, self.dtype))
+        with tiny_parts.quiet_loading(self.tiny):
+            encoder = encoder_class.from_pretrained(hub_id, subfolder="text_encoder", dtype=dtype,
+                                                    device_map=self.device if self.device == "cuda" else None)
+            text_pipe = cls.from_pretrained(hub_id, text_encoder=encoder, transformer=None, vae=None, dtype=dtype)
         text_pipe.text_encoder.to(self.device)
         for prompt in [prompts] if isinstance(prompts, str) else prompts:
             with torch.no_grad():
@@ -90,7 +103,7 @@ class PublicModel:
                                               do_classifier_free_guidance=True, device=self.device,
                                               max_sequence_length=_MAX_SEQUENCE[self.name])
             self._embeds[(prompt, negative_prompt)] = tuple(t.cpu() if t is not None else None for t in out)
-        del text_pipe
+        del text_pipe, encoder
         _free_memory()
 
     def embeds(self, prompt: str, negative_prompt: str = ""):
