@@ -55,11 +55,21 @@ def test_generation_is_shaped_seeded_recorded_and_its_steps_decode(name, loaded)
     assert a.record["seed"] == 3 and a.record["settings"]["num_frames"] == s.num_frames
 
 
-def test_a_clip_saves_as_gif_and_mp4(loaded, tmp_path):
+def test_a_clip_saves_as_gif_and_mp4_with_the_smoke_label_in_the_picture(loaded, tmp_path):
+    import imageio.v2 as imageio
+
     clip = public.generate(loaded["ltx-video"], prompt=PROMPT)
     for suffix in ("gif", "mp4"):
         clip.save(tmp_path / f"clip.{suffix}")
-        assert (tmp_path / f"clip.{suffix}").stat().st_size > 0
+        first = np.asarray(imageio.mimread(tmp_path / f"clip.{suffix}")[0])
+        assert first.shape[0] > clip.frames.shape[1]  # the label's strip sits under the picture
+        assert (first[-12:] < 100).any()  # dark text on the white strip
+
+
+def test_the_environment_variable_selects_the_stand_in(monkeypatch):
+    monkeypatch.setenv("VIDLAB_TINY_MODELS", "1")
+    model = public.load("modelscope-1.7b")
+    assert model.tiny and model.label == public.SMOKE_LABEL
 
 
 def test_ltx_takes_an_image_and_text_only_models_refuse_one(loaded):

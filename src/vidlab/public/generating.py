@@ -32,10 +32,15 @@ class Generation:
     label: str = ""  # "random weights: smoke test only" for the tiny stand-in, else the model's name
 
     def save(self, path) -> None:
-        """Write the clip to ``.mp4`` or ``.gif`` at the model's frame rate."""
-        from vidlab.show import save_video
+        """Write the clip to ``.mp4`` or ``.gif`` at the model's frame rate. A stand-in's clip carries its
+        label under the picture, in the file itself, so it cannot pass for a model's result."""
+        from vidlab.show import compose, save_video
 
-        save_video(self.frames, path, fps=self.record["settings"]["fps"])
+        frames = self.frames
+        if self.record.get("tiny"):
+            height = max(frames.shape[1], 96)
+            frames = np.stack([np.asarray(f) for f in compose([frames], [self.label], height=height)])
+        save_video(frames, path, fps=self.record["settings"]["fps"])
 
 
 def generate(model: PublicModel, prompt: str | None = None, image=None, seed: int = 0, negative_prompt: str = "",
