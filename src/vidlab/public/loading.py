@@ -125,7 +125,7 @@ def load(name: str, memory: str | None = None, settings: Settings | None = None,
     # 1. what
     e = registry_entry(name)
     tiny = _tiny_requested(tiny)
-    device = device or env.pick_device()
+    device = device or ("cpu" if memory == "cpu" else env.pick_device())
     memory = memory or ("cpu" if tiny else _memory_class(device))
     if memory not in MEMORY_CLASSES:
         raise ValueError(f"memory={memory!r}: expected one of {', '.join(MEMORY_CLASSES)} or None")
@@ -253,8 +253,10 @@ def _apply_measures(pipe, model: PublicModel) -> None:
     elif measures.startswith("model_offload"):
         pipe.enable_model_cpu_offload()
     else:
-        pipe.enable_group_offload(onload_device="cuda", offload_device="cpu", offload_type="block_level",
-                                  num_blocks_per_group=1)
+        import torch
+
+        pipe.enable_group_offload(onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
+                                  offload_type="block_level", num_blocks_per_group=1)
     if "tiling" in measures or measures == "cpu":
         vae = getattr(pipe, "vae", None)
         for switch in ("enable_tiling", "enable_slicing"):
