@@ -57,8 +57,8 @@ def generate(model: PublicModel, prompt: str | None = None, image=None, seed: in
     pipe, kwargs = _arguments(model, settings, prompt, image, negative_prompt)
     # 2. the starting noise comes from a CPU generator: the same on every device
     kwargs["generator"] = torch.Generator("cpu").manual_seed(seed)
-    captured, ticks = [], []
-    kwargs.update(_capture(pipe, captured, ticks, capture_every, settings.steps))
+    captured, ticks, shapes = [], [], []
+    kwargs.update(_capture(pipe, captured, ticks, shapes, capture_every, settings.steps))
     # 3. run it
     start, peak_before = time.perf_counter(), _reset_peak(model.device)
     frames = _run(pipe, kwargs)
@@ -75,6 +75,7 @@ def generate(model: PublicModel, prompt: str | None = None, image=None, seed: in
     # 5. decode the steps; the record
     steps = [(i, _to_uint8(decode_latents(model, pipe, lat, settings))) for i, lat in captured]
     record = _record(model, settings, prompt, seed, timing, _peak_gib(model.device, peak_before), fallback)
+    record["latent_shape"] = shapes[0] if shapes else None
     return Generation(_to_uint8(frames), record, steps, model.label)
 
 
@@ -144,11 +145,12 @@ def _as_pil(image, settings):
     return image.convert("RGB").resize((settings.width, settings.height))
 
 
-def _capture(pipe, captured: list, ticks: list, every: int, steps: int) -> dict:
-    """The step callback: the clock after every step, and a CPU copy of the latents after every ``every``-th
-    step and the last (``every=0``: none)."""
+def _capture(pipe, captured: list, ticks: list, shapes: list, every: int, steps: int) -> dict:
+    """The step callback: the clock and the latents' shape after every step, and a CPU copy of the latents after
+    every ``every``-th step and the last (``every=0``: none)."""
     def keep(i, latents):
         ticks.append(time.perf_counter())
+        shapes[:] = [tuple(latents.shape)]
         if every and ((i + 1) % every == 0 or i + 1 == steps):
             captured.append((i + 1, latents.detach().to("cpu", copy=True)))
 

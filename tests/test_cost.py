@@ -1,0 +1,83 @@
+"""vidlab.cost: token counts against real latent shapes, the H100 curve against its own measurements, and the
+cost model's arithmetic."""
+
+import numpy as np
+import pytest
+import torch
+
+from vidlab import cost, public
+from vidlab.cost import figures
+from vidlab.public import architectures
+
+NAMES = sorted(public.REGISTRY)
+# Where the frame, height and width sit in each pipeline's latents (LTX packs them into tokens).
+LATENT_AXES = {"wan2.1-t2v-1.3b": (2, 3, 4), "modelscope-1.7b": (2, 3, 4), "animatediff-sd1.5": (2, 3, 4),
+               "cogvideox-2b": (1, 3, 4), "svd-xt": (1, 3, 4)}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_token_counts_match_the_latents_of_the_tiny_pipelines(name):
+    model = public.load(name, tiny=True)
+    s = model.settings
+    image = np.zeros((32, 32, 3)) if name == "svd-xt" else None
+    shape = public.generate(model, prompt=None if image is not None else "a ball", image=image).record["latent_shape"]
+    grid = cost.arithmetic.pipeline_latent_grid(model.pipe, s.width, s.height, s.num_frames)
+    tokens = cost.pipeline_tokens(model.pipe, s.width, s.height, s.num_frames)
+    if name == "ltx-video":  # packed: [batch, tokens, channels]
+        assert shape[1] == tokens == int(np.prod(grid))
+    else:
+        assert tuple(shape[i] for i in LATENT_AXES[name]) == grid
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_real_shape_facts_follow_the_real_configurations(name):
+    with torch.device("meta"):
+        vae = architectures.vae(name)
+    c = vae.config
+    if name == "wan2.1-t2v-1.3b":
+        spatial, temporal = c.scale_factor_spatial * 2, c.scale_factor_temporal  # patch (1, 2, 2)
+    elif name == "ltx-video":
+        spatial, temporal = vae.spatial_compression_ratio, vae.temporal_compression_ratio  # patch 1
+    elif name == "cogvideox-2b":
+        spatial, temporal = 2 ** (len(c.block_out_channels) - 1) * 2, c.temporal_compression_ratio  # patch 2
+    else:
+        spatial, temporal = 2 ** (len(c.block_out_channels) - 1), 1
+    assert (cost.ARCH[name].side, cost.ARCH[name].temporal) == (spatial, temporal)
+
+
+def test_the_h100_curve_returns_its_own_measurements():
+    # references: 832x480x81 (32,760 tokens) 1.256 s per step for the 1.3B; 1280x720x81 (75,600) 24.883 for the 14B
+    assert cost.model.wan_clip_tokens(832, 480, 5, 16) == 32760
+    assert cost.h100_step_seconds("wan2.1-t2v-1.3b", 32760) == pytest.approx(1.256, rel=0.01)
+    assert cost.h100_step_seconds("wan2.1-t2v-14b", 75600) == pytest.approx(24.883, rel=0.02)
+    with pytest.raises(ValueError, match="measured for"):
+        cost.h100_step_seconds("ltx-video", 1000)
+
+
+def test_frame_counts_cover_the_duration_in_the_vae_s_steps():
+    assert cost.frames_for(5, 16) == 81 and cost.frames_for(15, 24) == 361 and cost.frames_for(1, 1) == 1
+    with pytest.raises(ValueError, match="seconds=0"):
+        cost.frames_for(0, 24)
+
+
+def test_the_cost_of_a_shot_is_compute_times_price_times_rerolls():
+    shot = cost.Shot(gpu_seconds=1800, dollars_per_gpu_hour=3.0, rerolls=4, gpus=8)
+    assert shot.dollars == pytest.approx(6.0) and shot.wall_seconds == pytest.approx(900)
+    assert shot.energy_kwh(700) == pytest.approx(1.4)
+    assert cost.takes_for(100, 10, 0.10) == pytest.approx(100)
+
+
+def test_a_film_is_its_clips():
+    film = cost.film(90, 5, 1920, 1088, 24)
+    assert film.clips == 1080 and film.tokens_per_clip == 252960  # 31 latent frames x 68 x 120
+    per_clip = cost.clip_gpu_seconds("wan2.1-t2v-1.3b", 1920, 1088, 5, 24)
+    assert film.gpu_hours == pytest.approx(1080 * per_clip / 3600)
+    assert film.cost(3.0, rerolls=2) == pytest.approx(film.gpu_hours * 6.0)
+
+
+def test_every_figure_names_its_source():
+    cited = [*figures.GPU_HOUR.values(), *figures.API_PER_SECOND.values(), *figures.PUBLISHED_CLIP_SECONDS.values()]
+    cited += [v for spec in figures.GPU_SPECS.values() for v in spec.values()]
+    assert all(c.source and c.unit and c.kind in {"primary", "secondary", "measured", "estimate"} for c in cited)
+    assert str(figures.GPU_HOUR["H100"]).startswith("2.49-4.76 $/GPU-hour")
+    assert set(figures.BLACKWELL_MEASURED) == set(figures.BLACKWELL_SOURCES)
