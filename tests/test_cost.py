@@ -81,3 +81,10 @@ def test_every_figure_names_its_source():
     assert all(c.source and c.unit and c.kind in {"primary", "secondary", "measured", "estimate"} for c in cited)
     assert str(figures.GPU_HOUR["H100"]).startswith("2.49-4.76 $/GPU-hour")
     assert set(figures.BLACKWELL_MEASURED) == set(figures.BLACKWELL_SOURCES)
+
+
+@pytest.mark.parametrize("model", sorted(figures.H100_STEP_POINTS))
+def test_the_fit_follows_the_points_it_was_made_on(model):
+    for tokens, seconds in figures.H100_STEP_POINTS[model]:
+        if tokens >= 20000:  # the fit's residuals: within 0.35% (1.3B) and 2% (14B) from there up
+            assert cost.h100_step_seconds(model, tokens) == pytest.approx(seconds, rel=0.02)

@@ -73,6 +73,12 @@ H100_STEP_FIT = {  # step_s = a N + b N^2 (N tokens), one guided step, bf16, ran
     "wan2.1-t2v-1.3b": {"a": 1.713e-5, "b": 6.501e-10},
     "wan2.1-t2v-14b": {"a": 1.136e-4, "b": 2.859e-9},
 }
+H100_STEP_POINTS = {  # (tokens, seconds per guided step): the measurements the fit was made on
+    "wan2.1-t2v-1.3b": [(5400, 0.118), (12600, 0.327), (14040, 0.373), (32760, 1.256), (75600, 4.996),
+                        (89760, 6.768), (111600, 10.044), (171360, 22.006), (252960, 45.937)],
+    "wan2.1-t2v-14b": [(21600, 3.718), (39600, 8.835), (48960, 12.484), (75600, 24.883), (89760, 33.265),
+                       (111600, 48.222)],
+}
 H100_STEP_FIT_SOURCE = ("measured for this project on one H100 80GB, November 2026 (references: 'How Wan 2.1's step "
                         "time grows with tokens'); residuals within 0.35% from 32,760 tokens (1.3B) and -1.9% to "
                         "+0.6% (14B)")
