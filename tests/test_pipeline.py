@@ -301,3 +301,19 @@ def test_attention_in_bf16_on_a_cpu_matches_torchs_kernel():
     half = attention(q.bfloat16(), k.bfloat16(), v.bfloat16())  # bf16 on a CPU: plain matrix products
     assert half.dtype == torch.bfloat16
     torch.testing.assert_close(half.float(), expected, atol=0.05, rtol=0.05)
+
+
+def test_noise_on_the_context_reaches_the_network_only_when_asked():
+    cfg = TrainConfig(**TINY)
+    denoiser, _ = build(cfg)
+    scheduler, (video, captions) = training_scheduler(cfg), make_batch(cfg, 0)
+    seen = []
+    hook = denoiser.register_forward_hook(lambda m, args, out: seen.append(args[2].clone()))  # (x, t, context, ...)
+    steps = torch.full((cfg.batch_size,), 500)
+    for c in (cfg, TrainConfig(**{**cfg.__dict__, "context_noise": 0.2})):
+        loss_on_batch(denoiser, None, scheduler, c, video, captions, torch.Generator().manual_seed(0), steps)
+    hook.remove()
+    k = cfg.context_frames
+    assert torch.equal(seen[0][:, :k], video[:, :k])  # clean given frames by default, as before
+    change = (seen[1][:, :k] - video[:, :k]).abs().amax()
+    assert 0 < change < 1.2 and torch.equal(seen[1][:, k:], seen[0][:, k:])  # only the given frames move

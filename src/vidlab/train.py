@@ -42,6 +42,10 @@ class TrainConfig:
     size: int = 32
     num_frames: int = 16
     context_frames: int = 4
+    # Noise on the given frames in training, up to this standard deviation (model space, [-1, 1]): the model learns
+    # to continue imperfect frames, as it must past its trained length (noise augmentation, as in diffusion
+    # forcing and Stable Video Diffusion's noise_aug_strength). 0: the clean frames, as before.
+    context_noise: float = 0.0
     fps: float = 10.0
     batch_size: int = 16  # per process: the global batch is batch_size x the number of processes
     steps: int = 7000
@@ -133,7 +137,11 @@ def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, gener
     mask = torch.zeros(b, t, device=device)
     mask[:, :cfg.context_frames] = 1
     context = video * mask[:, :, None, None, None]
-    noisy = torch.where(mask[:, :, None, None, None] > 0, video, noisy)
+    if cfg.context_noise > 0:  # each clip's given frames get their own noise level, from 0 to context_noise
+        level = torch.rand(b, generator=generator, device=generator.device).to(device) * cfg.context_noise
+        jitter = randn_tensor(video.shape, generator=generator, device=device, dtype=video.dtype)
+        context = context + jitter * (level[:, None] * mask)[:, :, None, None, None]
+    noisy = torch.where(mask[:, :, None, None, None] > 0, context, noisy)
     emb = None
     if text_encoder is not None:
         drop = torch.rand(b, generator=generator, device=generator.device) < cfg.cond_dropout
