@@ -294,3 +294,15 @@ def test_metrics_with_clips_reads_each_clip_once_into_both_views():
     assert {k: v for k, v in both.items() if k != "per_clip"} == evaluate.video_metrics(videos, clips, 4)
     rows = evaluate.per_clip_metrics(videos, clips, 4)
     assert both["per_clip"]["center_error_px"] == [round(r["center_error_px"], 5) for r in rows]
+
+
+def test_model_names_cited_by_the_committed_records_stay_the_same():
+    """A config field added later (context_noise) must not rename the models trained before it."""
+    import dataclasses
+
+    from vidlab.experiments import zoo
+    from vidlab.train import TrainConfig
+
+    cfg = TrainConfig(clip_pool=16384, batch_size=16, snapshot_minutes=(1, 3), seed=0)
+    assert zoo.model_name(cfg, 10.0) == "projectile_id_pool16384_seed0_10min_b4f84475"  # results/*/record.json
+    assert zoo.model_name(dataclasses.replace(cfg, context_noise=0.2), 10.0) != zoo.model_name(cfg, 10.0)

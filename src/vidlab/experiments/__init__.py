@@ -1,4 +1,4 @@
-"""The experiments of notebooks 04 and 05: each one command that trains, evaluates and records its results.
+"""The experiments of notebooks 04, 05 and 08: each one command that trains, evaluates and records its results.
 
     python -m vidlab.experiments NAME [--fast]     # results/NAME/ (fast: runs/experiments-fast/NAME/)
     python -m vidlab.experiments --list
@@ -15,8 +15,9 @@ velocity), ``context`` (error against the number of conditioning frames), ``memo
 generated motion follow the physics or the nearest training clip?), ``failures`` (how often each kind of
 failure happens, and "looks right" against "is right"), ``sampling`` (the rates against the sampler, the
 number of steps and the training time), ``scenes`` (object permanence, momentum and guidance in the
-harder scenes, with a prompted model); ``plots`` draws the results for the notebooks.
+harder scenes, with a prompted model), ``drift`` (clips 4 times the trained length, and what helps;
+its measures in ``drift_measures``); ``plots`` draws the results for the notebooks.
 """
 
-from vidlab.experiments import attributes, context, failures, memory, ood, sampling, scenes  # noqa: F401
+from vidlab.experiments import attributes, context, drift, failures, memory, ood, sampling, scenes  # noqa: F401
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, MODELS, Mode, Results, load, run, train_models  # noqa: F401

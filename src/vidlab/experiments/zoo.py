@@ -19,9 +19,15 @@ from vidlab.pipeline import load_pretrained
 ZOO = Path("runs") / "zoo"  # models are large and machine-made: kept out of the repository
 
 
+# Config fields added after models were named: left out of the hash while at their default, so every model
+# named before keeps its name (and the records that cite it stay true).
+LATER_FIELDS = {"context_noise": 0.0}
+
+
 def model_name(cfg: train.TrainConfig, minutes: float) -> str:
     """A readable, unique folder name: the split, pool and seed, then a hash of the whole config and budget."""
-    fields = json.dumps({**dataclasses.asdict(cfg), "minutes": minutes}, sort_keys=True, default=list)
+    named = {k: v for k, v in dataclasses.asdict(cfg).items() if LATER_FIELDS.get(k, object()) != v}
+    fields = json.dumps({**named, "minutes": minutes}, sort_keys=True, default=list)
     digest = hashlib.sha1(fields.encode()).hexdigest()[:8]
     scenarios = "+".join(cfg.scenarios)
     return f"{scenarios}_{cfg.split}_pool{cfg.clip_pool}_seed{cfg.seed}_{minutes:g}min_{digest}"
