@@ -52,3 +52,15 @@ def test_degrade_keeps_shape_and_changes_pixels():
     out = world.degrade(clip.video, blur=1.0, noise=0.02, jpeg_quality=80)  # world.degrade is pixels.degrade
     assert out.shape == clip.video.shape and out.dtype == np.uint8 and not np.array_equal(out, clip.video)
     assert pixels.degrade(clip.video, grayscale=True).shape == clip.video.shape[:3]
+
+
+def test_temporal_squeeze_blurs_or_skips_groups_after_the_first_frame():
+    from vidlab import world
+    from vidlab.pixels import temporal_squeeze
+
+    clip = world.simulate("projectile", 0, num_frames=17)
+    blur, skip = temporal_squeeze(clip.video, 4, "blur"), temporal_squeeze(clip.video, 4, "skip")
+    assert np.array_equal(blur[0], clip.video[0]) and np.array_equal(skip[1], clip.video[4])
+    assert np.array_equal(blur[1], blur[4]) and not np.array_equal(blur[1], clip.video[1])
+    with pytest.raises(ValueError, match="16 frames with factor=4"):
+        temporal_squeeze(clip.video[:16], 4)

@@ -101,3 +101,24 @@ def degrade(video: np.ndarray, blur: float = 0.0, noise: float = 0.0, jpeg_quali
     if grayscale:
         out = np.rint(out.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
     return out
+
+
+def temporal_squeeze(video: np.ndarray, factor: int = 4, mode: str = "blur") -> np.ndarray:
+    """What folding ``factor`` frames into one does to motion, at its crudest: a causal video VAE keeps the
+    first frame and then holds one latent per ``factor`` frames.
+
+    ``mode="blur"``: each group of frames after the first is replaced by its average (a fast ball smears into a
+    streak); ``"skip"``: by its last frame (positions in between are skipped, so the ball jumps). The frame
+    count is kept, so the result can be measured against the truth frame by frame.
+    """
+    v = np.asarray(video)
+    if mode not in ("blur", "skip"):
+        raise ValueError(f"mode={mode!r}: expected 'blur' or 'skip'")
+    if factor < 1 or (len(v) - 1) % factor:
+        raise ValueError(f"{len(v)} frames with factor={factor}: expected factor * k + 1 frames")
+    out = v.copy()
+    for start in range(1, len(v), factor):
+        group = v[start:start + factor]
+        held = group.mean(0) if mode == "blur" else group[-1]
+        out[start:start + factor] = np.round(held).astype(v.dtype) if v.dtype == np.uint8 else held
+    return out
