@@ -88,3 +88,13 @@ def test_the_fit_follows_the_points_it_was_made_on(model):
     for tokens, seconds in figures.H100_STEP_POINTS[model]:
         if tokens >= 20000:  # the fit's residuals: within 0.35% (1.3B) and 2% (14B) from there up
             assert cost.h100_step_seconds(model, tokens) == pytest.approx(seconds, rel=0.02)
+
+
+def test_the_scaling_slope_and_a_measurement_in_a_fresh_process():
+    from vidlab.cost import measure
+
+    assert measure.scaling_exponent([1e3, 2e3, 4e3], [1.0, 4.0, 16.0]) == pytest.approx(2.0)
+    row = measure.in_fresh_process("vidlab", 32, 32, 8)
+    assert row["tokens"] == 8 * 8 * 8 and row["step_seconds"] > 0 and 0.1 < row["peak_rss_gib"] < 8
+    with pytest.raises(ValueError, match="square"):
+        measure.vidlab_step(64, 32, 8)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidlab import evaluate, world
-from vidlab.experiments import core, ood, scenes, stats, zoo
+from vidlab.experiments import core, drift, ood, scenes, stats, zoo
 from vidlab.experiments.__main__ import main
 from vidlab.train import TrainConfig
 
@@ -128,11 +128,12 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
 
 @pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames",
                                   "memorisation", "failure_rates", "samplers_and_steps", "training_time",
-                                  "object_permanence", "momentum", "guidance"])
+                                  "object_permanence", "momentum", "guidance", "drift"])
 def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
     expected = {"scaling": [str(p) for p in ood.pool_sizes(core.FAST)], "colour_vs_velocity": ["swapped", "as trained"],
+                "drift": [f"{v} | {m}" for v, m in drift.RUNS],
                 "size_vs_velocity": ["swapped", "as trained"], "context_frames": ["1", "2", "3", "4"],
                 "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])]}
     if name in expected:

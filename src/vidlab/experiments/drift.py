@@ -29,12 +29,13 @@ def _models(ctx):
 def drift(ctx) -> dict:
     """Errors against time at 4x the trained length, per variant and method (means over seeds)."""
     n_clips = max(2, ctx.mode.clips // 8)  # 32 per seed in full mode: 4 runs x 3 seeds x 32 clips x 64 frames
+    factor = 2 if ctx.mode.fast else FACTOR  # fast mode only checks the code path
     for seed in ctx.mode.seeds:
         for variant, method in RUNS:
             if ctx.results.done(seed=seed, variant=variant, method=method):
                 continue
             pipe = ctx.model(ctx.config(seed=seed, **VARIANTS[variant]))
-            clips = drift_measures.long_clips(pipe.training_config, n_clips, FACTOR)
+            clips = drift_measures.long_clips(pipe.training_config, n_clips, factor)
             videos = (evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps) if method == "plain" else
                       drift_measures.reanchored_clips(pipe, clips, ctx.mode.sampling_steps))
             errors = drift_measures.errors_over_time(videos, clips, pipe.training_config["context_frames"])
