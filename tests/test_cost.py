@@ -98,3 +98,8 @@ def test_the_scaling_slope_and_a_measurement_in_a_fresh_process():
     assert row["tokens"] == 8 * 8 * 8 and row["step_seconds"] > 0 and 0.1 < row["peak_rss_gib"] < 8
     with pytest.raises(ValueError, match="square"):
         measure.vidlab_step(64, 32, 8)
+
+
+def test_the_formula_s_slope_rises_from_linear_to_quadratic():
+    assert cost.arithmetic.flop_exponent("wan2.1-t2v-1.3b", 10) == pytest.approx(1.0, abs=0.01)
+    assert 1.9 < cost.arithmetic.flop_exponent("wan2.1-t2v-1.3b", 252960) < 2.0

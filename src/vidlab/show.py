@@ -247,3 +247,11 @@ def step_grid(videos, labels: Sequence[str], rows: int = 6, n: int = 8, height: 
         grid.paste(strip, (label_w, y))
         y += strip.height + 4
     return grid
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Show a Markdown table in a notebook: it renders in JupyterLab, Colab and on GitHub (a static output)."""
+    from IPython.display import Markdown, display
+
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    display(Markdown("\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])))

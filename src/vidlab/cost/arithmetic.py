@@ -15,7 +15,8 @@ from __future__ import annotations
 from vidlab.public.architectures import ARCH, latent_frames, latent_tokens, parameter_counts
 from vidlab.public.registry import Settings, entry
 
-__all__ = ["ARCH", "latent_frames", "latent_tokens", "pipeline_latent_grid", "pipeline_tokens", "step_flops"]
+__all__ = ["ARCH", "flop_exponent", "latent_frames", "latent_tokens", "pipeline_latent_grid", "pipeline_tokens",
+           "step_flops"]
 
 
 def step_flops(name: str, settings: Settings, guided: bool = True) -> float:
@@ -60,3 +61,11 @@ def pipeline_tokens(pipe, width: int, height: int, num_frames: int) -> int:
     c = pipeline_compression(pipe)
     f, h, w = pipeline_latent_grid(pipe, width, height, num_frames)
     return -(-f // c["patch_t"]) * (h // c["patch"]) * (w // c["patch"])
+
+
+def flop_exponent(name: str, tokens: float) -> float:
+    """The local slope d log(FLOPs) / d log(N) of the step formula at ``tokens``: 1 while the layers that see each
+    token once dominate, 2 once attention's N^2 does."""
+    a = ARCH[entry(name).name]
+    linear, attention = 2 * parameter_counts(name)["denoiser"] * tokens, 4 * tokens**2 * a.hidden * a.layers
+    return (linear + 2 * attention) / (linear + attention)
