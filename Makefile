@@ -53,7 +53,7 @@ experiments: $(STAMP)
 	for name in $(EXPERIMENTS); do $(PY) -m vidlab.experiments $$name || exit 1; done
 
 sync:
-	python3 scripts/sync_notebooks.py
+	$(PY) scripts/sync_notebooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,10 +1,13 @@
-"""Rewrite every notebook's Colab badge and setup cell from the one repository URL in pyproject.toml.
+"""Rewrite what the notebooks and the README derive from one source, so they never disagree.
 
-The URL lives in ``[project.urls] Repository``. A notebook's first cell (tagged ``badge``) holds the
-Open-in-Colab badge; the cell tagged ``setup`` installs vidlab on Colab and prints the environment.
+- The repository URL lives in ``[project.urls] Repository`` of pyproject.toml. A notebook's first cell (tagged
+  ``badge``) holds the Open-in-Colab badge; the cell tagged ``setup`` installs vidlab on Colab, says plainly what
+  to change when the repository cannot be reached, and prints the environment.
+- Run times live in notebooks/run_times.json (written by ``make notebooks``). Each notebook's line starting
+  ``**Run time:**`` and the README's table between ``<!-- run-times -->`` markers are written from it.
 
     python scripts/sync_notebooks.py          # rewrite in place
-    python scripts/sync_notebooks.py --check  # exit 1 if any notebook is out of date (used by the tests)
+    python scripts/sync_notebooks.py --check  # exit 1 if anything is out of date (used by the tests)
 """
 
 import argparse
@@ -15,6 +18,9 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TIMES = ROOT / "notebooks" / "run_times.json"
+RUN_TIME = re.compile(r"^\*\*Run time:\*\*.*$", re.M)
+README_TABLE = re.compile(r"(<!-- run-times -->\n).*?(\n<!-- /run-times -->)", re.S)
 
 
 def repo_url() -> str:
@@ -28,60 +34,122 @@ def badge_source(url: str, name: str) -> str:
             f"(https://colab.research.google.com/github/{path}/blob/main/notebooks/{name})")
 
 
-def setup_source(url: str) -> str:
+def setup_source(url: str, uses_device: bool) -> str:
+    """The setup cell: on Colab, pip installs vidlab from ``url``; a failure shows pip's error and what to change."""
     return "\n".join([
-        "# Setup. On Colab, install vidlab from the repository (Colab's own torch is kept as it is).",
+        "# Setup. On Colab, install vidlab from its repository (Colab's own torch is kept as it is).",
         "import subprocess",
         "import sys",
         "",
+        f'REPOSITORY = "{url}"  # working from a fork or a copy? put its URL here',
         'if "google.colab" in sys.modules:',
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "vidlab @ git+{url}"], check=True)',
+        '    pip = subprocess.run([sys.executable, "-m", "pip", "install", f"vidlab @ git+{REPOSITORY}"],',
+        "                         capture_output=True, text=True)",
+        "    print(pip.stdout.strip().splitlines()[-1] if pip.returncode == 0 else pip.stdout + pip.stderr)",
+        "    if pip.returncode != 0:",
+        '        raise SystemExit(f"pip could not install vidlab from {REPOSITORY}: its own error is above. "',
+        '                         "If the repository moved, or you work from a fork, set REPOSITORY "',
+        '                         "in this cell to its URL and run the cell again.")',
         "",
         "from vidlab import env",
         "",
-        "device = env.report()  # library versions, then cuda > mps > cpu",
+        "device = env.report()  # library versions, then cuda > mps > cpu" if uses_device else
+        "env.report()  # library versions and the device (nothing in this notebook needs a GPU)",
         "FAST = env.fast_mode()  # VIDLAB_FAST=1 shrinks every workload (tests, CI)",
     ])
 
 
-def sync(path: Path, url: str) -> bool:
-    """Rewrite the tagged cells of one notebook; return True if it changed."""
-    nb = json.loads(path.read_text())
-    changed = False
+def duration(seconds: float) -> str:
+    """7 s, 93 s, 4 min 26 s."""
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 100 else f"{seconds // 60} min {seconds % 60} s"
+
+
+def measured(name: str, times: dict) -> dict:
+    """{"cpu": "7 s", "h100": "8 s"} for one notebook: its full-mode runs in run_times.json."""
+    runs = times.get(name, {})
+    out = {}
+    for where, run in runs.items():
+        key = "cpu" if where == "cpu" else "h100" if "H100" in where else where
+        out[key] = duration(run["seconds"])
+    return out
+
+
+def run_time_line(name: str, times: dict) -> str:
+    """The notebook's ``**Run time:**`` line."""
+    m = measured(name, times)
+    if "cpu" not in m:
+        return "**Run time:** not yet measured in full mode (`make notebooks` measures it)."
+    gpu = f", {m['h100']} on an H100" if "h100" in m else ""
+    return (f"**Run time:** {m['cpu']} on a 2-core CPU{gpu} (measured by `make notebooks`: "
+            "`notebooks/run_times.json`).")
+
+
+def readme_table(times: dict) -> str:
+    """The README's table of measured run times, one row per notebook."""
+    rows = ["| notebook | CPU, 2 cores | H100 | measured on |", "|---|---|---|---|"]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        m = measured(path.name, times)
+        dates = sorted({run["date"] for run in times.get(path.name, {}).values()})
+        rows.append(f"| [{path.stem}](notebooks/{path.name}) | {m.get('cpu', 'not measured')} | "
+                    f"{m.get('h100', 'not measured')} | {', '.join(dates) or '-'} |")
+    return "\n".join(rows)
+
+
+def _uses_device(nb: dict) -> bool:
+    return any(re.search(r"\bdevice\b", "".join(c["source"])) for c in nb["cells"]
+               if c["cell_type"] == "code" and "setup" not in c.get("metadata", {}).get("tags", []))
+
+
+def synced(nb: dict, name: str, url: str, times: dict) -> dict:
+    """A copy of the notebook with its badge, setup cell and run-time line as they should be."""
+    nb = json.loads(json.dumps(nb))
+    uses_device = _uses_device(nb)
     for cell in nb["cells"]:
         tags = cell.get("metadata", {}).get("tags", [])
-        new = badge_source(url, path.name) if "badge" in tags else setup_source(url) if "setup" in tags else None
-        if new is not None and "".join(cell["source"]) != new:
-            cell["source"] = new.splitlines(keepends=True)
-            changed = True
-    if changed:
-        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    return changed
+        text = "".join(cell["source"])
+        if "badge" in tags:
+            text = badge_source(url, name)
+        elif "setup" in tags:
+            text = setup_source(url, uses_device)
+        elif cell["cell_type"] == "markdown":
+            text = RUN_TIME.sub(lambda _: run_time_line(name, times), text)
+        if text != "".join(cell["source"]):
+            cell["source"] = text.splitlines(keepends=True)
+    return nb
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="report stale notebooks instead of rewriting them")
+    ap.add_argument("--check", action="store_true", help="report what is stale instead of rewriting it")
     args = ap.parse_args()
-    url = repo_url()
-    stale = []
+    url, times, stale = repo_url(), json.loads(TIMES.read_text()), []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = json.loads(path.read_text())
         tags = [t for c in nb["cells"] for t in c.get("metadata", {}).get("tags", [])]
-        if "badge" not in tags or "setup" not in tags:
-            stale.append(f"{path.name}: no cell tagged 'badge' or 'setup'")
+        text = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        if "badge" not in tags or "setup" not in tags or not RUN_TIME.search(text):
+            stale.append(f"{path.name}: needs a cell tagged 'badge', one tagged 'setup' and a '**Run time:**' line")
             continue
+        want = synced(nb, path.name, url, times)
+        if want != nb:
+            if args.check:
+                stale.append(f"{path.name}: badge, setup cell or run time differs from pyproject.toml or run_times.json")
+            else:
+                path.write_text(json.dumps(want, indent=1, ensure_ascii=False) + "\n")
+                print(f"rewrote {path.name}")
+    readme = (ROOT / "README.md").read_text()
+    table = README_TABLE.sub(lambda m: m.group(1) + readme_table(times) + m.group(2), readme)
+    if not README_TABLE.search(readme):
+        stale.append("README.md: no table between <!-- run-times --> and <!-- /run-times -->")
+    elif table != readme:
         if args.check:
-            copy = json.loads(json.dumps(nb))
-            for cell in copy["cells"]:
-                t = cell.get("metadata", {}).get("tags", [])
-                want = badge_source(url, path.name) if "badge" in t else setup_source(url) if "setup" in t else None
-                if want is not None and "".join(cell["source"]) != want:
-                    stale.append(f"{path.name}: {'badge' if 'badge' in t else 'setup'} cell differs from {url}")
-        elif sync(path, url):
-            print(f"rewrote {path.name}")
+            stale.append("README.md: the run-time table differs from notebooks/run_times.json")
+        else:
+            (ROOT / "README.md").write_text(table)
+            print("rewrote the README's run-time table")
     if stale:
-        print("\n".join(stale) + "\nrun: python scripts/sync_notebooks.py", file=sys.stderr)
+        print("\n".join(stale) + "\nrun: python scripts/sync_notebooks.py (make sync)", file=sys.stderr)
         sys.exit(1)
 
 

@@ -58,3 +58,17 @@ def test_badges_and_setup_cells_match_the_repository_url():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_notebooks.py"), "--check"],
                             capture_output=True, text=True, env={**os.environ})
     assert result.returncode == 0, result.stderr
+
+
+def test_setup_cell_on_colab_says_what_to_change_when_the_repository_is_unreachable(monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import sync_notebooks
+    finally:
+        sys.path.pop(0)
+    source = sync_notebooks.setup_source("file:///nonexistent/vidlab", uses_device=True)
+    monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))  # as if on Colab
+    with pytest.raises(SystemExit, match="set REPOSITORY in this cell to its URL"):
+        exec(compile(source, "setup", "exec"), {})
+    shown = capsys.readouterr().out
+    assert "nonexistent" in shown and "error" in shown.lower(), "pip's own error must be shown"

@@ -78,3 +78,24 @@ def test_mp4_without_imageio_ffmpeg_says_what_to_install(tmp_path, monkeypatch):
                         else real_find_spec(name, *a))
     with pytest.raises(RuntimeError, match="needs imageio-ffmpeg: pip install imageio-ffmpeg, or save a .gif"):
         show.save_video(world.simulate("uniform", 0), tmp_path / "c.mp4")
+
+
+def test_gifs_play_in_real_time_and_event_names_stay_readable():
+    clip = world.simulate("projectile", 1)  # 10 fps
+    gif = Image.open(io.BytesIO(show.video(clip).data))
+    assert gif.info["duration"] == 100  # ms per frame: the clip's own rate, not a fixed 8 fps
+    assert Image.open(io.BytesIO(show.video(clip, fps=5).data)).info["duration"] == 200
+    broken = world.inject(clip, "teleport", frame=10)
+    report = probes.physics_report(broken.video, broken.fps)
+    assert [e.frame for e in report.events if e.kind == "teleport"]
+    frames = show.compose([broken], [""], [report], event_frames=round(show.EVENT_SECONDS * clip.fps))
+    red = [int((np.asarray(f)[:16, :60] == (255, 0, 0)).all(-1).sum()) for f in frames]
+    shown = [t for t, n in enumerate(red) if n > 0]
+    assert len(shown) >= 6, f"the event's name showed in frames {shown}: expected at least 0.6 s at 10 fps"
+
+
+def test_widgets_read_as_a_note_where_they_cannot_render():
+    clip = world.simulate("uniform", 0, num_frames=8)
+    box = show.step_slider([clip.video, clip.video], ["step 0", "step 1"])
+    assert repr(box).startswith("[an interactive slider") and "VBox" not in repr(box)
+    assert box._repr_mimebundle_()["text/plain"] == repr(box)

@@ -202,15 +202,24 @@ def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
                 "`python -m vidlab.train --output runs/tiny`" if path is None else
                 "expected a folder written by pipe.save_pretrained(...) (it holds model_index.json)")
         raise ValueError(f"checkpoint folder {str(folder)!r} is missing or incomplete: {hint}")
-    diffusers_logging.disable_progress_bar()  # a split second of loading: a bar adds nothing (and freezes
-    try:                                       # as "0%" in an untrusted notebook)
-        pipe = VidlabPipeline.from_pretrained(folder, use_safetensors=True)
+    try:
+        pipe = read_folder(folder)
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise ValueError(f"checkpoint folder {str(folder)!r} could not be loaded ({type(err).__name__}: {err}); "
                          "it may be corrupt: save it again with pipe.save_pretrained(...)") from None
+    return pipe.to(device)
+
+
+def read_folder(folder) -> VidlabPipeline:
+    """``VidlabPipeline.from_pretrained(folder)`` without diffusers' loading bar.
+
+    Loading takes a split second, so the bar adds nothing; in a saved notebook it stays frozen at "0%".
+    """
+    diffusers_logging.disable_progress_bar()
+    try:
+        return VidlabPipeline.from_pretrained(folder, use_safetensors=True)
     finally:
         diffusers_logging.enable_progress_bar()
-    return pipe.to(device)
 
 
 def shipped_record(name: str, model: str = "tiny-physics") -> Path:

@@ -69,8 +69,11 @@ def _font(size: int):
 
 
 def compose(clips: Sequence, captions: Sequence[str] | None = None, overlays: Sequence | None = None,
-            height: int = 160, caption_px: int = 12) -> list:
-    """Lay clips side by side as PIL frames, each scaled to ``height`` px with its caption below."""
+            height: int = 160, caption_px: int = 12, event_frames: int = 1) -> list:
+    """Lay clips side by side as PIL frames, each scaled to ``height`` px with its caption below.
+
+    An event's name stays on screen for ``event_frames`` frames from the frame it happened in.
+    """
     clips = list(clips) if isinstance(clips, list | tuple) else [clips]
     captions = list(captions) if captions is not None else [getattr(c, "caption", "") for c in clips]
     overlays = list(overlays) if overlays is not None else [None] * len(clips)
@@ -101,7 +104,9 @@ def compose(clips: Sequence, captions: Sequence[str] | None = None, overlays: Se
                         px, py, col = x0 + (x + 0.5) * scale, (y + 0.5) * scale, TRACK_COLORS[n % len(TRACK_COLORS)]
                         draw.line([(px - 5, py), (px + 5, py)], fill=col, width=2)
                         draw.line([(px, py - 5), (px, py + 5)], fill=col, width=2)
-                for k, kind in enumerate(events.get(min(t, len(v) - 1), [])):
+                shown = [kind for f in range(min(t, len(v) - 1) - event_frames + 1, min(t, len(v) - 1) + 1)
+                         for kind in events.get(f, [])]
+                for k, kind in enumerate(shown):
                     draw.text((x0 + 3, 3 + k * (caption_px + 2)), kind, fill=(255, 0, 0), font=font)
             for k, line in enumerate(_wrap(cap, w)):
                 draw.text((x0 + 2, height + 2 + k * (caption_px + 4)), line, fill=(0, 0, 0), font=font)
@@ -122,7 +127,10 @@ def _wrap(text: str, width_px: int) -> list:
     return lines + ([cur] if cur else [])
 
 
-def video(clips, captions=None, overlays=None, fps: float = 8.0, height: int = 160) -> GIF:
+EVENT_SECONDS = 0.6  # how long an event's name stays on screen: long enough to read
+
+
+def video(clips, captions=None, overlays=None, fps: float | None = None, height: int = 160) -> GIF:
     """Show one clip or several side by side as a looping GIF.
 
     Args:
@@ -130,12 +138,15 @@ def video(clips, captions=None, overlays=None, fps: float = 8.0, height: int = 1
         captions: one string per clip; default: each Clip's caption.
         overlays: one per clip: a ``PhysicsReport`` (tracked centres and event names), a Clip (its true
             centres), an array ``[T, N, 2]`` of (x, y) px, or None.
-        fps: playback rate.
+        fps: playback rate; default: the first clip's own ``fps`` (real time), else 10.
         height: display height in px of each clip (nearest-neighbour upscaling keeps pixels sharp).
     """
+    if fps is None:
+        first = clips[0] if isinstance(clips, list | tuple) else clips
+        fps = float(getattr(first, "fps", 10.0))
     if fps <= 0:
         raise ValueError(f"fps={fps}: expected a positive playback rate")
-    frames = compose(clips, captions, overlays, height)
+    frames = compose(clips, captions, overlays, height, event_frames=max(1, round(EVENT_SECONDS * fps)))
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=int(1000 / fps),
                    loop=0, optimize=True)
@@ -152,8 +163,9 @@ def filmstrip(clip, n: int = 8, overlay=None, height: int = 96) -> Image.Image:
     return compose([p[None] for p in picked], [f"t={i}" for i in idx], ov, height)[0]
 
 
-def save_video(clip, path, fps: float = 8.0) -> None:
-    """Write a clip to ``.mp4`` (imageio with imageio-ffmpeg) or ``.gif`` (Pillow)."""
+def save_video(clip, path, fps: float | None = None) -> None:
+    """Write a clip to ``.mp4`` (imageio with imageio-ffmpeg) or ``.gif`` (Pillow); fps: default the clip's, else 10."""
+    fps = float(getattr(clip, "fps", 10.0)) if fps is None else fps
     frames = _as_frames(clip)
     path = str(path)
     if path.endswith(".gif"):
@@ -210,8 +222,9 @@ class LiveLoss:
 def step_slider(videos, labels: Sequence[str], n: int = 8, height: int = 96):
     """Scrub through a sequence of clips (e.g. one per denoising step) with a slider.
 
-    Returns an ipywidgets slider bound to a filmstrip of the chosen clip. Widgets need a live kernel, so
-    on GitHub or without ipywidgets pair this with :func:`step_grid`, the static version.
+    Returns an ipywidgets slider bound to a filmstrip of the chosen clip. Widgets need a live kernel: on
+    GitHub, or in a notebook opened without running it, the output reads as a one-line note instead, so show
+    :func:`step_grid` (the static version) beside it.
     """
     try:
         import ipywidgets as widgets
@@ -232,7 +245,19 @@ def step_slider(videos, labels: Sequence[str], n: int = 8, height: int = 96):
     slider = widgets.IntSlider(value=len(videos) - 1, min=0, max=len(videos) - 1, description="step")
     slider.observe(draw, names="value")
     draw()
-    return widgets.VBox([slider, out])
+    return live_box([slider, out], "[an interactive slider: run this cell in JupyterLab or Colab to use it]")
+
+
+def live_box(children, note: str):
+    """Widgets in a VBox whose text form is ``note``: that is what shows where widgets cannot render
+    (GitHub, a notebook opened without running it), instead of ``VBox(children=...)``."""
+    import ipywidgets as widgets
+
+    class LiveOnly(widgets.VBox):
+        def __repr__(self) -> str:
+            return note
+
+    return LiveOnly(children)
 
 
 def step_grid(videos, labels: Sequence[str], rows: int = 6, n: int = 8, height: int = 64) -> Image.Image:

@@ -32,7 +32,7 @@ from diffusers.utils.torch_utils import randn_tensor
 
 from vidlab import batches, env, runs, world
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
-from vidlab.pipeline import VidlabPipeline, default_sampler
+from vidlab.pipeline import VidlabPipeline, default_sampler, read_folder
 
 
 @dataclasses.dataclass
@@ -363,7 +363,7 @@ def _export(accelerator, nets: Nets, cfg, run, step, seconds, folder) -> VidlabP
     if not foreign:
         pipe.save_pretrained(folder, safe_serialization=True)
         # a copy, so training can go on; the foreign net's copy is already on the device
-        pipe = VidlabPipeline.from_pretrained(folder, use_safetensors=True).to(accelerator.device)
+        pipe = read_folder(folder).to(accelerator.device)
     if nets.ema is not None:
         nets.ema.restore(nets.params)
     return pipe
