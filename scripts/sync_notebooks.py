@@ -134,7 +134,7 @@ def main():
         want = synced(nb, path.name, url, times)
         if want != nb:
             if args.check:
-                stale.append(f"{path.name}: badge, setup cell or run time differs from pyproject.toml or run_times.json")
+                stale.append(f"{path.name}: badge, setup or run time differs from pyproject.toml or run_times.json")
             else:
                 path.write_text(json.dumps(want, indent=1, ensure_ascii=False) + "\n")
                 print(f"rewrote {path.name}")
