@@ -72,3 +72,11 @@ def test_setup_cell_on_colab_says_what_to_change_when_the_repository_is_unreacha
         exec(compile(source, "setup", "exec"), {})
     shown = capsys.readouterr().out
     assert "nonexistent" in shown and "error" in shown.lower(), "pip's own error must be shown"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_jupyterlab_without_cutting(path):
+    nb = json.loads(path.read_text())
+    long = [(i, line) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+            for line in "".join(c["source"]).splitlines() if len(line) > 100]
+    assert not long, f"cells {sorted({i for i, _ in long})} have lines over 100 characters, e.g. {long[0][1]!r}"
