@@ -2,8 +2,8 @@
 
 A figure is :class:`Cited`: a value (or a low-high range), its unit, where it comes from, and how sure it is
 ("primary": read in the project's own repository, docs or paper; "secondary": a press or aggregator report
-that cites it; "measured": run for this project, with the command). The project's references
-(``shared/references.md``) hold the wider context of each.
+that cites it; "measured": run for this project, with the command). REFERENCES.md at the top of the
+repository holds the wider context of each, with links.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The registry of public video models: one entry per model, with the facts a loader needs.
 
-Sources: the model cards and diffusers' pipeline defaults as summarised in the series' references
-(``shared/references.md`` of the project: "Public video models in diffusers" and "Per model"). Settings marked
+Sources: the model cards and diffusers' pipeline defaults (REFERENCES.md, "Public video models": wan21, ltx,
+cogvideox, modelscope, svd, animatediff, t4-precision). Settings marked
 small are this project's choice for each memory class, to be measured on readers' GPUs; they are not a model
 card's.
 

@@ -19,7 +19,7 @@ COLORS = {
 }
 SCENERY_COLORS = {"occluder": (110, 110, 110), "table": (150, 100, 60)}
 
-# Ranges modelled on Kang et al. 2024, arXiv 2411.02385 (the README's references): speeds in units/s, radii in units.
+# Ranges modelled on Kang et al. 2024, arXiv 2411.02385 (REFERENCES.md#kang2024): speeds in units/s, radii in units.
 ID_SPEED = ((1.0, 4.0),)
 OOD_SPEED = ((0.0, 0.8), (4.5, 6.0))
 ID_RADIUS = ((0.7, 1.4),)
