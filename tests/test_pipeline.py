@@ -187,6 +187,27 @@ def test_temporal_layers_mix_frames_and_temporal_false_denoises_each_frame_alone
     assert _frame_influence(alone, 3) == [False, False, False, True, False, False]
 
 
+def test_per_frame_options_give_each_frame_its_index_or_more_given_frames():
+    torch.manual_seed(0)
+    sample, context = torch.randn(1, 8, 3, 16, 16), torch.zeros(1, 8, 3, 16, 16)
+    context[:, :4] = torch.randn(1, 4, 3, 16, 16)
+    mask = (torch.arange(8) < 4).float()[None]
+    same = sample[:, 4:5].expand(1, 8, 3, 16, 16).clone()  # one noisy frame repeated: frames differ only by index
+    with torch.no_grad():
+        for frame_index in (False, True):
+            net = VideoDenoiser(channels=16, temporal=False, frame_index=frame_index).eval()
+            out = net(same, 500, context, mask)
+            assert torch.equal(out[0, 5], out[0, 6]) is not frame_index  # only the index tells them apart
+        older = context.clone()
+        older[:, 1] += 1.0  # change a given frame that is not the last one
+        for given, sees_it in ((1, False), (4, True)):
+            net = VideoDenoiser(channels=16, temporal=False, given_frames=given).eval()
+            changed = not torch.equal(net(sample, 500, context, mask)[0, 6], net(sample, 500, older, mask)[0, 6])
+            assert changed is sees_it
+    with pytest.raises(ValueError, match="given_frames=0"):
+        VideoDenoiser(channels=16, given_frames=0)
+
+
 def test_frame_size_must_fit_the_unet():
     with pytest.raises(ValueError, match="multiples of 16"):
         VideoDenoiser(channels=16)(torch.zeros(1, 4, 3, 24, 24), 0, torch.zeros(1, 4, 3, 24, 24), torch.zeros(1, 4))

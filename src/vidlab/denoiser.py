@@ -36,17 +36,22 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
 
 
-def denoiser_inputs(sample: torch.Tensor, context: torch.Tensor, context_mask: torch.Tensor) -> torch.Tensor:
-    """Every frame's input channels: noisy frame, clean context (or zeros), context mask, last known frame.
+def denoiser_inputs(sample: torch.Tensor, context: torch.Tensor, context_mask: torch.Tensor,
+                    given_frames: int = 1) -> torch.Tensor:
+    """Every frame's input channels: noisy frame, clean context (or zeros), context mask, last known frame(s).
 
-    ``sample`` and ``context`` [B, T, C, H, W], ``context_mask`` [B, T] -> [B, T, 3C + 1, H, W]. Giving the
-    last known frame to every frame lets a net copy the scene and predict only what moved.
+    ``sample`` and ``context`` [B, T, C, H, W], ``context_mask`` [B, T] -> [B, T, (2 + g)C + 1, H, W] with
+    g = ``given_frames``. Giving the last known frame to every frame lets a net copy the scene and predict only
+    what moved; giving the last g known frames (oldest first) shows even a frame denoised on its own how the
+    scene was moving.
     """
     b, t, c, h, w = sample.shape
     mask = context_mask.to(sample.dtype)
     last_known = (mask * torch.arange(t, device=mask.device)).argmax(1)
-    anchor = context[torch.arange(b, device=context.device), last_known][:, None].expand(b, t, c, h, w)
-    return torch.cat([sample, context, mask[:, :, None, None, None].expand(b, t, 1, h, w), anchor], dim=2)
+    rows = torch.arange(b, device=context.device)
+    anchors = [context[rows, (last_known - back).clamp(min=0)][:, None].expand(b, t, c, h, w)
+               for back in range(given_frames - 1, -1, -1)]
+    return torch.cat([sample, context, mask[:, :, None, None, None].expand(b, t, 1, h, w), *anchors], dim=2)
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -118,7 +123,9 @@ class VideoDenoiser(ModelMixin, ConfigMixin):
     tokens. ``temporal=False`` removes all mixing across frames: each frame is then denoised on its own
     (notebook 01 shows what that does to a clip). Every frame's input carries (noisy frame, clean context
     or zeros, context mask, last known frame), so the net knows which frames are given and can copy the
-    scene from the last one.
+    scene from the last one. Two options separate what a frame denoised on its own lacks (notebook 01):
+    ``frame_index=True`` adds each frame's position in the clip to its conditioning, and ``given_frames=g``
+    hands every frame the last g known frames instead of only the last.
 
     Input ``sample`` [B, T, 3, H, W] in about [-1, 1]; ``timestep`` [B] or a scalar; ``context`` [B, T, 3, H, W]
     holding the clean known frames (zeros elsewhere); ``context_mask`` [B, T] (1 where a frame is known);
@@ -128,11 +135,14 @@ class VideoDenoiser(ModelMixin, ConfigMixin):
     @register_to_config
     def __init__(self, channels: int = 64, mults: tuple | list = (1, 2, 4), depth: int = 1, patch: int = 4,
                  heads: int = 4, max_frames: int = 64, in_channels: int = 3, cond_dim: int = 256,
-                 temporal: bool = True):
+                 temporal: bool = True, frame_index: bool = False, given_frames: int = 1):
         super().__init__()
+        if given_frames < 1:
+            raise ValueError(f"given_frames={given_frames}: every frame sees at least the last known frame (1)")
         widths = [channels * m for m in mults]
-        self.stem = nn.Conv2d((3 * in_channels + 1) * patch * patch, widths[0], 3, padding=1)
+        self.stem = nn.Conv2d(((2 + given_frames) * in_channels + 1) * patch * patch, widths[0], 3, padding=1)
         self.time_mlp = nn.Sequential(nn.Linear(cond_dim, cond_dim), nn.SiLU(), nn.Linear(cond_dim, cond_dim))
+        self.frame_mlp = nn.Linear(cond_dim, cond_dim) if frame_index else None
         self.down, self.down_attn, self.downsample = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         c_prev = widths[0]
         for i, w in enumerate(widths):
@@ -163,13 +173,17 @@ class VideoDenoiser(ModelMixin, ConfigMixin):
         if h % (p * 2 ** (levels - 1)) or w % (p * 2 ** (levels - 1)):
             raise ValueError(f"frame size {h}x{w}: expected multiples of {p * 2 ** (levels - 1)} "
                              f"(patch {p}, {levels} levels)")
-        x = denoiser_inputs(sample, context, context_mask).reshape(b * t, 3 * c + 1, h, w)
+        g = self.config.given_frames
+        x = denoiser_inputs(sample, context, context_mask, g).reshape(b * t, (2 + g) * c + 1, h, w)
         x = self.stem(F.pixel_unshuffle(x, p))  # [B*T, C, h/p, w/p]
         timestep = torch.as_tensor(timestep, device=sample.device).reshape(-1).expand(b)
         cond = timestep_embedding(timestep, self.config.cond_dim)
         if text_embedding is not None:
             cond = cond + text_embedding
         cond = self.time_mlp(cond).repeat_interleave(t, dim=0)
+        if self.frame_mlp is not None:  # each frame's position in the clip: 0, 1, ..., T-1
+            position = timestep_embedding(torch.arange(t, device=sample.device), self.config.cond_dim)
+            cond = cond + self.frame_mlp(position).repeat(b, 1)
         depth, skips = self.config.depth, []
         for i, down in enumerate(self.downsample):
             for j in range(i * depth, (i + 1) * depth):

@@ -58,6 +58,8 @@ class TrainConfig:
     mults: tuple = (1, 2, 4)
     depth: int = 1
     temporal: bool = True  # False: no mixing across frames, every frame denoised on its own (notebook 01)
+    frame_index: bool = False  # True: each frame's position in the clip joins its conditioning (notebook 01)
+    given_frames: int = 1  # how many of the last known frames every frame's input carries (notebook 01)
     ema_decay: float = 0.995  # 0 = no EMA; the saved pipeline holds the EMA weights
     high_noise_bias: float = 2.0  # timesteps drawn as 1000 * u ** (1 / bias): 1 = uniform, 2 = density rising with t
     prediction_type: str = "sample"  # the clean clip; or "v_prediction", "epsilon" (benchmarks/train_vs_peers.py)
@@ -97,7 +99,8 @@ def training_scheduler(cfg: TrainConfig) -> DDPMScheduler:
 
 def build(cfg: TrainConfig):
     denoiser = VideoDenoiser(channels=cfg.channels, mults=tuple(cfg.mults), depth=cfg.depth,
-                             max_frames=max(64, cfg.num_frames), temporal=cfg.temporal)
+                             max_frames=max(64, cfg.num_frames), temporal=cfg.temporal,
+                             frame_index=cfg.frame_index, given_frames=cfg.given_frames)
     text = TinyTextEncoder(vocab=world.caption_vocabulary(), dim=denoiser.config.cond_dim) if cfg.text else None
     return denoiser, text
 
