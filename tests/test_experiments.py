@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidlab import evaluate, world
-from vidlab.experiments import core, drift, ood, scenes, stats, zoo
+from vidlab.experiments import core, drift, mixing, ood, scenes, stats, zoo
 from vidlab.experiments.__main__ import main
 from vidlab.train import TrainConfig
 
@@ -128,16 +128,19 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
 
 @pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames",
                                   "memorisation", "failure_rates", "samplers_and_steps", "training_time",
-                                  "object_permanence", "momentum", "guidance", "drift"])
+                                  "object_permanence", "momentum", "guidance", "drift", "frame_mixing"])
 def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
     expected = {"scaling": [str(p) for p in ood.pool_sizes(core.FAST)], "colour_vs_velocity": ["swapped", "as trained"],
-                "drift": [f"{v} | {m}" for v, m in drift.RUNS],
+                "drift": [f"{v} | {m}" for v, m in drift.RUNS], "frame_mixing": list(mixing.VARIANTS),
                 "size_vs_velocity": ["swapped", "as trained"], "context_frames": ["1", "2", "3", "4"],
                 "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])]}
     if name in expected:
         assert list(summary) == expected[name]
+    if name == "frame_mixing":  # example continuations for notebook 01, beside the truth
+        with np.load(core.FAST_RESULTS / name / "gallery.npz") as gallery:
+            assert set(gallery) == {*mixing.VARIANTS, "truth"} and gallery["truth"].dtype == np.uint8
     if name in ("guidance", "samplers_and_steps", "training_time"):  # rates of any failure and of each kind
         from vidlab.experiments import failures
 
@@ -307,3 +310,13 @@ def test_model_names_cited_by_the_committed_records_stay_the_same():
     cfg = TrainConfig(clip_pool=16384, batch_size=16, snapshot_minutes=(1, 3), seed=0)
     assert zoo.model_name(cfg, 10.0) == "projectile_id_pool16384_seed0_10min_b4f84475"  # results/*/record.json
     assert zoo.model_name(dataclasses.replace(cfg, context_noise=0.2), 10.0) != zoo.model_name(cfg, 10.0)
+
+
+def test_the_fall_curve_follows_the_truth_and_the_event_rates_count_injected_failures():
+    clips = [world.simulate("projectile", seed, size=32, num_frames=16) for seed in range(3)]
+    truth = mixing.fall_curve([c.video for c in clips], clips, 4)
+    expected = np.mean([c.centers[:, 0, 1] - c.centers[3, 0, 1] for c in clips], axis=0)
+    assert np.allclose(truth, expected, atol=0.2) and truth[3] == pytest.approx(0, abs=0.2)
+    broken = [world.inject(c, "teleport", frame=9).video for c in clips]
+    rates = mixing.event_rates(broken, clips[0].fps)
+    assert rates["teleports_per_clip"] >= 1 and rates["vanishings_per_clip"] == 0 and rates["flicker"] > 0.99

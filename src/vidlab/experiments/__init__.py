@@ -16,8 +16,9 @@ generated motion follow the physics or the nearest training clip?), ``failures``
 failure happens, and "looks right" against "is right"), ``sampling`` (the rates against the sampler, the
 number of steps and the training time), ``scenes`` (object permanence, momentum and guidance in the
 harder scenes, with a prompted model), ``drift`` (clips 4 times the trained length, and what helps;
-its measures in ``drift_measures``); ``plots`` draws the results for the notebooks.
+its measures in ``drift_measures``), ``mixing`` (why frames are denoised together, its causes separated:
+notebook 01); ``plots`` draws the results for the notebooks.
 """
 
-from vidlab.experiments import attributes, context, drift, failures, memory, ood, sampling, scenes  # noqa: F401
+from vidlab.experiments import attributes, context, drift, failures, memory, mixing, ood, sampling, scenes  # noqa: F401
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, MODELS, Mode, Results, load, run, train_models  # noqa: F401
