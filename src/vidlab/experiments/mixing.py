@@ -58,7 +58,12 @@ def event_rates(videos, fps: float) -> dict:
     kinds = [e.kind for r in reports for e in r.events]
     return {"teleports_per_clip": kinds.count("teleport") / len(videos),
             "vanishings_per_clip": kinds.count("vanish") / len(videos),
-            "flicker": float(np.nanmean([r.flicker for r in reports]))}
+            "flicker": _finite_mean([r.flicker for r in reports])}
+
+
+def _finite_mean(values) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 @experiment("frame_mixing", models=mixing_models)
