@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # The CPU build on our machines; on a GPU laptop override, e.g. TORCH_SPEC="torch==2.13.0" with your index.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: lab test notebooks lint benchmarks peers processes experiments sync clean
+.PHONY: lab test notebooks lint benchmarks peers processes experiments sync clean browser-check
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,7 @@ test: $(STAMP) lint
 
 notebooks: $(STAMP)
 	$(PY) scripts/run_notebooks.py
+	$(PY) scripts/sync_notebooks.py
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/world_throughput.py
@@ -51,6 +52,13 @@ EXPERIMENTS := ood_vs_id scaling colour_vs_velocity size_vs_velocity context_fra
 	samplers_and_steps training_time object_permanence momentum guidance drift frame_mixing
 experiments: $(STAMP)
 	for name in $(EXPERIMENTS); do $(PY) -m vidlab.experiments $$name || exit 1; done
+
+# JupyterLab in headless Chromium: every notebook renders, its images load, no error shows, nothing is marked
+# modified on opening (screenshots in runs/browser/). Needs Debian's chromium; not part of `make test`.
+browser-check: $(STAMP)
+	command -v chromium >/dev/null || apt-get install -y chromium
+	$(PY) -m pip install -q "playwright>=1.50"
+	$(PY) scripts/browser_check.py
 
 sync:
 	$(PY) scripts/sync_notebooks.py
