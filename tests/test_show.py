@@ -99,3 +99,12 @@ def test_widgets_read_as_a_note_where_they_cannot_render():
     box = show.step_slider([clip.video, clip.video], ["step 0", "step 1"])
     assert repr(box).startswith("[an interactive slider") and "VBox" not in repr(box)
     assert box._repr_mimebundle_()["text/plain"] == repr(box)
+
+
+def test_committed_table_keeps_the_header_and_the_rows_asked_for():
+    table = show.committed_table("benchmarks/results/train_vs_peers_10min.txt", ["v-prediction", "shipped"])
+    lines = table.data.splitlines()
+    assert "params" in lines[0] and set(lines[1]) <= set("|-: ")
+    assert len(lines) == 4 and "v-prediction" in lines[3] and "shipped" in lines[2]
+    with pytest.raises(ValueError, match="no Markdown table"):
+        show.committed_table("requirements.txt", ["x"])

@@ -280,3 +280,20 @@ def table(header: Sequence[str], rows: Sequence[Sequence]) -> None:
 
     lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
     display(Markdown("\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])))
+
+
+def committed_table(path: str, rows_with: Sequence[str]):
+    """Rows of a Markdown table in a committed results file (e.g. ``benchmarks/results/...txt``), as Markdown.
+
+    Keeps the table's header and the rows that contain any of ``rows_with``. The file is read from the clone,
+    or downloaded once from the repository elsewhere (``env.repository_file``).
+    """
+    from IPython.display import Markdown
+
+    from vidlab import env
+
+    lines = [r for r in env.repository_file(path).read_text().splitlines() if r.startswith("|")]
+    if not lines:
+        raise ValueError(f"{path}: no Markdown table in it")
+    kept = lines[:2] + [r for r in lines[2:] if any(key in r for key in rows_with)]
+    return Markdown("\n".join(kept))
