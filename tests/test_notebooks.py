@@ -80,3 +80,18 @@ def test_code_lines_fit_jupyterlab_without_cutting(path):
     long = [(i, line) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
             for line in "".join(c["source"]).splitlines() if len(line) > 100]
     assert not long, f"cells {sorted({i for i, _ in long})} have lines over 100 characters, e.g. {long[0][1]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_has_a_hidden_solution_and_every_think_question_an_answer(path):
+    nb = json.loads(path.read_text())
+    markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    exercises = sum(len(re.findall(r"^\*\*Exercise \d+\.\*\*", m, re.M)) for m in markdown)
+    solutions = [c for c in nb["cells"] if "solution" in c["metadata"].get("tags", [])]
+    assert exercises and len(solutions) == exercises, f"{exercises} exercises, {len(solutions)} solution cells"
+    assert all(c["cell_type"] == "code" and c["metadata"].get("jupyter", {}).get("source_hidden")
+               and "".join(c["source"]).startswith("# @title Solution") for c in solutions)
+    for m in (m for m in markdown if "### Think!" in m):
+        questions = re.findall(r"^\d+\. ", m.split("### Think!")[1].split("<details>")[0], re.M)
+        assert questions and m.count("<details><summary>Answer") == len(questions), m[:200]
+    assert not [m for m in markdown if "**Think!**" in m], "a Think! question without its answer"
