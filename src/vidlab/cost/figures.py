@@ -37,7 +37,7 @@ class Cited:
         return f"{v} {self.unit} ({self.source}; {self.kind})"
 
 
-SURVEYS = "2026 cloud GPU price surveys, as gathered in the references"
+SURVEYS = "2026 cloud GPU price surveys, REFERENCES.md#prices"
 GPU_HOUR = {  # on-demand rental, one GPU
     "RTX 4090": Cited((0.34, 0.60), "$/GPU-hour", SURVEYS, "secondary"),
     "A100": Cited((1.39, 2.45), "$/GPU-hour", SURVEYS, "secondary"),
@@ -79,8 +79,8 @@ H100_STEP_POINTS = {  # (tokens, seconds per guided step): the measurements the 
     "wan2.1-t2v-14b": [(21600, 3.718), (39600, 8.835), (48960, 12.484), (75600, 24.883), (89760, 33.265),
                        (111600, 48.222)],
 }
-H100_STEP_FIT_SOURCE = ("measured for this project on one H100 80GB, November 2026 (references: 'How Wan 2.1's step "
-                        "time grows with tokens'); residuals within 0.35% from 32,760 tokens (1.3B) and -1.9% to "
+H100_STEP_FIT_SOURCE = ("measured for this project on one H100 80GB, November 2026 (REFERENCES.md#h100-wan-curve); "
+                        "residuals within 0.35% from 32,760 tokens (1.3B) and -1.9% to "
                         "+0.6% (14B)")
 
 GPU_SPECS = {  # dense tensor-core bf16 and memory bandwidth, from NVIDIA's published figures
@@ -122,7 +122,7 @@ ENERGY_NOTE = ("Delavande, Pierrard and Luccioni (arXiv 2509.19222): on one H100
                "to over 100 Wh across open models, and grows quadratically with resolution and frame count and "
                "linearly with steps")
 H100_POWER_SEEN = Cited(700, "W", "the project's H100 held its 700 W power limit during the step timings "
-                        "(references)", "measured")
+                        "(REFERENCES.md#h100-wan-curve)", "measured")
 
 FILMS = [  # press reports
     ("Critterz", "an animated feature made with OpenAI's tools, reported at under $30M against the usual "

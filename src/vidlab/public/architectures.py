@@ -6,7 +6,7 @@ counts, and on a GPU true step times (``benchmarks/public_models_cost.py``). Not
 output quality.
 
 The configurations are those of diffusers' conversion scripts and the models' ``config.json`` files, as the
-project's references record them (the H100 table of "Public architectures measured on an H100"); where the
+project recorded them (REFERENCES.md#h100-architectures); where the
 constructor's defaults are the real model they are used as they are. ModelScope's VAE is Stable Diffusion
 1.x's; its text encoder is OpenCLIP ViT-H/14's text tower; SVD's image encoder is CLIP ViT-H/14's vision tower.
 """
@@ -145,7 +145,7 @@ def latent_tokens(name: str, settings: Settings) -> int:
 
 # Measured for this project on one H100 80GB (torch 2.11, CUDA 13, diffusers 0.42.1), random weights at the real
 # configurations, bf16 (ModelScope fp16), SDPA, no offload: seconds per guided step, VAE decode seconds and peak
-# GiB (denoiser, VAE) at the settings given (the references: "Public architectures measured on an H100").
+# GiB (denoiser, VAE) at the settings given (REFERENCES.md#h100-architectures).
 H100_MEASURED = {
     "wan2.1-t2v-1.3b": {"settings": Settings(832, 480, 81, 50, 5.0, 16), "step_s": 1.256, "decode_s": 2.08,
                         "peak_gib": (4.19, 4.67)},

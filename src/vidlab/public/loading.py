@@ -26,7 +26,7 @@ from vidlab.public import tiny as tiny_parts
 from vidlab.public.registry import MEMORY_CLASSES, Entry, Settings, check_settings, choose_dtype, conditioner_dtype
 from vidlab.public.registry import entry as registry_entry
 
-# Prompt length each text encoder takes (references: "Wan takes 512 tokens, CogVideoX 226, LTX 128").
+# Prompt length each text encoder takes (the pipelines' code: Wan 512 tokens, CogVideoX 226, LTX 128).
 _MAX_SEQUENCE = {"wan2.1-t2v-1.3b": 512, "cogvideox-2b": 226, "ltx-video": 128}
 
 
