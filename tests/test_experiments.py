@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from vidlab import evaluate, world
+from vidlab import evaluate, probes, world
 from vidlab.experiments import core, drift, mixing, ood, scenes, stats, zoo
 from vidlab.experiments.__main__ import main
 from vidlab.train import TrainConfig
@@ -314,9 +314,9 @@ def test_model_names_cited_by_the_committed_records_stay_the_same():
 
 def test_the_fall_curve_follows_the_truth_and_the_event_rates_count_injected_failures():
     clips = [world.simulate("projectile", seed, size=32, num_frames=16) for seed in range(3)]
-    truth = mixing.fall_curve([c.video for c in clips], clips, 4)
+    truth = mixing.fall_curve([probes.physics_report(c.video, c.fps) for c in clips], clips, 4)
     expected = np.mean([c.centers[:, 0, 1] - c.centers[3, 0, 1] for c in clips], axis=0)
     assert np.allclose(truth, expected, atol=0.2) and truth[3] == pytest.approx(0, abs=0.2)
     broken = [world.inject(c, "teleport", frame=9).video for c in clips]
-    rates = mixing.event_rates(broken, clips[0].fps)
+    rates = mixing.event_rates([probes.physics_report(v, clips[0].fps) for v in broken])
     assert rates["teleports_per_clip"] >= 1 and rates["vanishings_per_clip"] == 0 and rates["flicker"] > 0.99

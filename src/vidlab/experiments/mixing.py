@@ -1,4 +1,4 @@
-"""Why frames must be denoised together (notebook 01, section 4), with the causes separated.
+"""What a frame needs from the others when it is denoised (notebook 01, section 4), the causes separated.
 
 A frame denoised on its own (``temporal=False``) lacks two things a joint model has: it does not know which
 frame it is drawing, and it sees only the last given frame, so it cannot tell where the ball was going. Four
@@ -39,25 +39,25 @@ def mixing_models(ctx) -> list:
             for changes in VARIANTS.values() for seed in ctx.mode.seeds]
 
 
-def fall_curve(videos, clips, context_frames: int) -> list:
+def fall_curve(reports, clips, context_frames: int) -> list:
     """Mean drop (px, down) of the matched ball below its place in the last given frame, per frame.
 
-    Averaged over the clips where the probes matched the ball to the truth; None where no clip had it.
+    ``reports``: the probes' reading of each video (``probes.physics_report``), one per true clip. Averaged
+    over the clips where the probes matched the ball to the truth; None where no clip had it.
     """
     drops = []
-    for video, truth in zip(videos, clips, strict=True):
-        track = check.match_tracks(truth, probes.physics_report(video, truth.fps))[0]
+    for report, truth in zip(reports, clips, strict=True):
+        track = check.match_tracks(truth, report)[0]
         start = truth.centers[context_frames - 1, 0, 1]
-        drops.append(track.centers[:, 1] - start if track is not None else np.full(len(video), np.nan))
+        drops.append(track.centers[:, 1] - start if track is not None else np.full(len(truth.video), np.nan))
     return _mean_curve(drops)
 
 
-def event_rates(videos, fps: float) -> dict:
-    """Teleports and vanishings per clip, and the mean background flicker, as the probes read the videos."""
-    reports = [probes.physics_report(v, fps) for v in videos]
+def event_rates(reports) -> dict:
+    """Teleports and vanishings per clip, and the mean background flicker, from the probes' reports."""
     kinds = [e.kind for r in reports for e in r.events]
-    return {"teleports_per_clip": kinds.count("teleport") / len(videos),
-            "vanishings_per_clip": kinds.count("vanish") / len(videos),
+    return {"teleports_per_clip": kinds.count("teleport") / len(reports),
+            "vanishings_per_clip": kinds.count("vanish") / len(reports),
             "flicker": _finite_mean([r.flicker for r in reports])}
 
 
@@ -69,7 +69,8 @@ def _finite_mean(values) -> float:
 @experiment("frame_mixing", models=mixing_models)
 def frame_mixing(ctx) -> dict:
     """Each variant's errors on the same held-out clips, per training seed, then over seeds."""
-    # 1. every variant and seed continues the same held-out clips, and the probes read them
+    # 1. every variant and seed continues the same held-out clips, and the probes read them (once each)
+    truth_falls = {}
     for variant, changes in VARIANTS.items():
         for seed in ctx.mode.seeds:
             if ctx.results.done(variant=variant, seed=seed):
@@ -80,10 +81,12 @@ def frame_mixing(ctx) -> dict:
             videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps)
             if seed == ctx.mode.seeds[0]:
                 _keep_examples(ctx, variant, videos[:GALLERY_CLIPS], clips[:GALLERY_CLIPS])
+            reports = [probes.physics_report(v, c.fps) for v, c in zip(videos, clips, strict=True)]
+            if seed not in truth_falls:  # the same true clips for every variant of a seed
+                truth_falls[seed] = fall_curve([probes.physics_report(c.video, c.fps) for c in clips], clips, k)
             ctx.results.add({"variant": variant, "seed": seed, "steps": pipe.training_config["steps_done"],
-                             **evaluate.video_metrics(videos, clips, k), **event_rates(videos, clips[0].fps),
-                             "fall": fall_curve(videos, clips, k),
-                             "true_fall": fall_curve([c.video for c in clips], clips, k)})
+                             **evaluate.video_metrics(videos, clips, k), **event_rates(reports),
+                             "fall": fall_curve(reports, clips, k), "true_fall": truth_falls[seed]})
     # 2. each figure over the seeds measured, and the mean fall curve
     rows = ctx.results.rows()
     out = {}
