@@ -60,7 +60,7 @@ def setup_source(url: str, uses_device: bool) -> str:
         "from vidlab import env",
         "",
         "device = env.report()  # library versions, then cuda > mps > cpu" if uses_device else
-        "env.report()  # library versions and the device (nothing in this notebook needs a GPU)",
+        "env.report()  # library versions and the device found (no cell here picks one itself)",
         "FAST = env.fast_mode()  # VIDLAB_FAST=1 shrinks every workload (tests, CI)",
     ])
 
