@@ -167,6 +167,18 @@ def test_a_different_config_cannot_resume_silently(tmp_path):
         train(TrainConfig(steps=1, lr=0.5, **TINY), tmp_path / "run")
 
 
+def test_a_run_saved_before_a_field_existed_resumes_at_that_fields_default(tmp_path):
+    train(TrainConfig(steps=1, **TINY), tmp_path / "run")
+    saved = tmp_path / "run" / "config.json"
+    older = json.loads(saved.read_text())
+    del older["frame_index"], older["given_frames"]  # as a run started before those fields existed
+    saved.write_text(json.dumps(older))
+    train(TrainConfig(steps=1, **TINY), tmp_path / "run")  # resumes: the defaults are what it trained with
+    assert "frame_index" in json.loads(saved.read_text())
+    with pytest.raises(ValueError, match="different config"):
+        train(TrainConfig(steps=1, frame_index=True, **TINY), tmp_path / "run")
+
+
 def _frame_influence(net, frame):
     """Which output frames change when the noisy input of one generated frame changes."""
     torch.manual_seed(0)

@@ -54,16 +54,39 @@ def check_gpus_per_process(local_processes: int, gpus: int) -> None:
 
 
 def prepare_output(cfg, output, main: bool) -> Path:
-    """Create ``output`` and store the config; refuse to resume a run that had other settings."""
+    """Create ``output`` and store the config; refuse to resume a run that had other settings.
+
+    A run saved before a config field existed resumes when this run leaves that field at its default (the
+    run trained with the behaviour the default keeps).
+    """
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    saved, config = output / "config.json", json.loads(json.dumps(dataclasses.asdict(cfg)))
-    if saved.exists() and json.loads(saved.read_text()) != config:
-        raise ValueError(f"{output} holds a run with a different config: resume with the same settings "
-                         f"(see {saved}) or choose a new --output folder")
+    saved, config = output / "config.json", _as_json(dataclasses.asdict(cfg))
+    if saved.exists():
+        earlier = json.loads(saved.read_text())
+        added_since = {k: v for k, v in _defaults(cfg).items() if k not in earlier}
+        if {**added_since, **earlier} != config:
+            raise ValueError(f"{output} holds a run with a different config: resume with the same settings "
+                             f"(see {saved}) or choose a new --output folder")
     if main:
         write_json(saved, config)
     return output
+
+
+def _as_json(value):
+    """``value`` as it reads back from a JSON file (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def _defaults(cfg) -> dict:
+    """The default of each field of the dataclass ``cfg`` that has one, as JSON values."""
+    found = {}
+    for f in dataclasses.fields(cfg):
+        if f.default is not dataclasses.MISSING:
+            found[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            found[f.name] = f.default_factory()
+    return _as_json(found)
 
 
 def resume(accelerator, output: Path, ema, optimizer, lr_schedule, lr: float) -> tuple:
