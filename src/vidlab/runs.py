@@ -64,7 +64,8 @@ def prepare_output(cfg, output, main: bool) -> Path:
     saved, config = output / "config.json", _as_json(dataclasses.asdict(cfg))
     if saved.exists():
         earlier = json.loads(saved.read_text())
-        added_since = {k: v for k, v in _defaults(cfg).items() if k not in earlier}
+        defaults = _as_json(dataclasses.asdict(type(cfg)()))  # every config field has a default
+        added_since = {k: v for k, v in defaults.items() if k not in earlier}
         if {**added_since, **earlier} != config:
             raise ValueError(f"{output} holds a run with a different config: resume with the same settings "
                              f"(see {saved}) or choose a new --output folder")
@@ -76,17 +77,6 @@ def prepare_output(cfg, output, main: bool) -> Path:
 def _as_json(value):
     """``value`` as it reads back from a JSON file (tuples become lists)."""
     return json.loads(json.dumps(value))
-
-
-def _defaults(cfg) -> dict:
-    """The default of each field of the dataclass ``cfg`` that has one, as JSON values."""
-    found = {}
-    for f in dataclasses.fields(cfg):
-        if f.default is not dataclasses.MISSING:
-            found[f.name] = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            found[f.name] = f.default_factory()
-    return _as_json(found)
 
 
 def resume(accelerator, output: Path, ema, optimizer, lr_schedule, lr: float) -> tuple:
