@@ -65,6 +65,21 @@ def repository_url() -> str:
 CHECKOUT = Path(__file__).resolve().parents[2]  # the repository root, when vidlab runs from a clone
 
 
+def in_clone() -> bool:
+    """True when vidlab runs from a clone of its repository (an editable install), not from site-packages."""
+    return (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / "src" / "vidlab").is_dir()
+
+
+def workspace() -> Path:
+    """Where vidlab writes what it makes (``results/``, ``runs/``): the checkout when it runs from a clone.
+
+    Rooted at the checkout whatever the working folder is (a notebook's is ``notebooks/``), so that what an
+    experiment writes is what :func:`repository_file` reads back. Elsewhere (a pip install, Colab) it is the
+    working folder.
+    """
+    return CHECKOUT if in_clone() else Path.cwd()
+
+
 def repository_file(path: str) -> Path:
     """A file of the repository that is not in the package (a training record, committed results), locally.
 
@@ -256,6 +271,19 @@ def synchronize(device) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+def peak_rss_gib() -> float:
+    """This process's peak resident memory so far, in GiB; NaN where it cannot be read (Windows).
+
+    ``ru_maxrss`` is in kilobytes on Linux but in bytes on macOS.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows has no resource module
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**30 if sys.platform == "darwin" else peak / 2**20
 
 
 def matmul_peak(device=None, size: int = 2048, repeats: int = 5, dtype=None) -> float:

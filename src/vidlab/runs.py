@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import torch
@@ -125,10 +126,31 @@ def agree(accelerator, losses: list, over_time: bool) -> tuple:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write whole or not at all, so another process never reads half a file."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+    """Write ``data`` as JSON whole or not at all, so another process never reads half a file (numpy numbers and
+    arrays as JSON numbers and lists; inf and NaN as Python's json writes them)."""
+    write_text(path, json.dumps(data, indent=1, default=plain) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write whole or not at all: into a temporary file of the same folder, then renamed over ``path``. The
+    temporary name is unique, so processes (or threads) writing the same file at once never share one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the file replaced was readable by all
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def plain(value):
+    """numpy scalars and arrays as the Python numbers and lists JSON can hold (``json.dumps(default=plain)``)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def snapshot_dir(output: Path, minutes: float) -> Path:

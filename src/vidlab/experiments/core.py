@@ -9,8 +9,10 @@ finished work. Its summary (the figures the notebooks and README quote) is writt
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import io
 import json
 import os
 import subprocess
@@ -18,10 +20,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vidlab import env
+from vidlab import env, runs
 
-RESULTS = Path("results")  # full-mode results, committed; relative to where the command runs (the repository)
-FAST_RESULTS = Path("runs") / "experiments-fast"  # fast mode: a smoke test of the code path, never committed
+# Rooted at the checkout when vidlab runs from a clone, whatever the working folder (a notebook's is notebooks/):
+# a notebook's rerun then writes where load() reads. Elsewhere (a pip install), under the working folder.
+RESULTS = env.workspace() / "results"  # full-mode results, committed
+FAST_RESULTS = env.workspace() / "runs" / "experiments-fast"  # fast mode: a smoke test of the code, never committed
 EXPERIMENTS: dict[str, Callable] = {}
 MODELS: dict[str, Callable] = {}  # experiment name -> models(ctx): the (config, minutes) pairs it trains
 
@@ -91,7 +95,7 @@ class Results:
     def add(self, row: dict) -> dict:
         """Append one finished unit's row (written at once, so that nothing is lost if the run stops; in one
         ``write`` to a file opened for appending, so that processes working on other seeds never interleave)."""
-        line = (json.dumps(row, default=_plain) + "\n").encode()  # inf and NaN as Python's json writes them
+        line = (json.dumps(row, default=runs.plain) + "\n").encode()  # inf and NaN as Python's json writes them
         fd = os.open(self.rows_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line)
@@ -105,29 +109,57 @@ class Results:
 
         The record keeps every session that wrote rows (machine, seeds, seconds), and where each model it used
         was trained (``models``: zoo folders), since both can differ between sessions. A session that only
-        summarises rows written before leaves the record's sessions, machine and time as they were."""
-        rows = self.rows()
-        _write_json(self.folder / "summary.json", summary)
-        if rows:
-            fields = list(dict.fromkeys(k for r in rows for k, v in r.items() if not isinstance(v, dict | list)))
-            with (self.folder / "rows.csv").open("w", newline="") as f:  # the scalar fields; lists stay in JSON
-                writer = csv.DictWriter(f, fields, extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(rows)
-        earlier = self.folder / "record.json"
-        before = json.loads(earlier.read_text()) if earlier.exists() else {}
+        summarises rows written before leaves the record's sessions, machine and time as they were.
+
+        Processes working on other seeds may share the folder and finish together: every file is replaced whole
+        (never seen half-written), and the read-modify-write of ``record.json`` holds the folder's lock, so no
+        session is lost."""
         seconds = round(time.perf_counter() - self.began, 1)
         session = {"machine": env.machine(device), "seeds": list(self.mode.seeds), "git_commit": git_commit(),
                    "finished": time.strftime("%Y-%m-%d %H:%M"), "seconds": seconds}
+        with _locked(self.folder):
+            return self._write(summary, session, models)
+
+    def _write(self, summary: dict, session: dict, models) -> dict:
+        """:meth:`finish`'s writes, made while holding the folder's lock."""
+        rows = self.rows()
+        runs.write_json(self.folder / "summary.json", summary)
+        if rows:
+            fields = list(dict.fromkeys(k for r in rows for k, v in r.items() if not isinstance(v, dict | list)))
+            text = io.StringIO(newline="")  # the scalar fields; lists stay in JSON
+            writer = csv.DictWriter(text, fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+            runs.write_text(self.folder / "rows.csv", text.getvalue())
+        earlier = self.folder / "record.json"
+        before = json.loads(earlier.read_text()) if earlier.exists() else {}
         record = {**before, "experiment": self.name, "mode": {**dataclasses.asdict(self.mode), "seeds": _seeds(rows)},
                   "models": {**before.get("models", {}), **{Path(m).name: _trained_where(m) for m in models}}}
         if self.added or not before:
             record.update({"git_commit": session["git_commit"], "machine": session["machine"],
                            "finished": session["finished"],
-                           "wall_seconds": round(before.get("wall_seconds", 0.0) + seconds, 1),
+                           "wall_seconds": round(before.get("wall_seconds", 0.0) + session["seconds"], 1),
                            "sessions": [*before.get("sessions", []), session]})
-        _write_json(earlier, record)
+        runs.write_json(earlier, record)
         return record
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """Hold an exclusive lock on ``folder`` while the block runs (``flock`` on the folder itself, so that no lock
+    file is left among the committed results). Without ``fcntl`` (Windows) there is no lock: processes there
+    should not finish into one folder at the same moment."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits for another process's finish; released when fd closes
+        yield
+    finally:
+        os.close(fd)
 
 
 FILES = {"summary": "summary.json", "record": "record.json", "rows": "rows.jsonl", "gallery": "gallery.npz"}
@@ -141,7 +173,8 @@ def load(name: str, what: str = "summary"):
     """
     if what not in FILES:
         raise ValueError(f"what={what!r}: expected one of {sorted(FILES)}")
-    path = env.repository_file(f"{RESULTS}/{name}/{FILES[what]}")
+    written = RESULTS / name / FILES[what]  # in a clone the committed file; elsewhere a rerun's, if there is one
+    path = written if written.is_file() else env.repository_file(f"results/{name}/{FILES[what]}")
     if what == "gallery":
         import numpy as np
 
@@ -164,25 +197,18 @@ def _trained_where(folder) -> dict:
 
 def git_commit() -> str:
     """The commit this code is at (with "+changes" when the checkout's code differs from it; results written
-    under ``results/`` do not count), or "unknown"."""
+    under ``results/`` do not count), or "unknown". Git runs in the checkout, whatever the working folder."""
+    fallback = os.environ.get("VIDLAB_GIT_COMMIT", "unknown")  # a copy without git (a lent GPU machine) can say it
+    if not env.in_clone():  # a pip install: the working folder's repository, if any, is not this code's
+        return fallback
+    git = ["git", "-C", str(env.CHECKOUT)]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                f":!{RESULTS}"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):  # a copy without git (a lent GPU machine) can say it
-        return os.environ.get("VIDLAB_GIT_COMMIT", "unknown")
+        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return fallback
     return head + ("+changes" if dirty else "")
-
-
-def _write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=1, default=_plain) + "\n")
-
-
-def _plain(value):
-    """numpy scalars and arrays as the Python numbers and lists JSON can hold."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 @dataclasses.dataclass

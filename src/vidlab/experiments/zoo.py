@@ -13,10 +13,12 @@ import hashlib
 import json
 from pathlib import Path
 
-from vidlab import runs, train
+from vidlab import env, runs, train
 from vidlab.pipeline import load_pretrained
 
-ZOO = Path("runs") / "zoo"  # models are large and machine-made: kept out of the repository
+# Models are large and machine-made: kept out of the repository, in the checkout's runs/ whatever the working
+# folder (a notebook's is notebooks/), so a notebook and the command line share one zoo.
+ZOO = env.workspace() / "runs" / "zoo"
 
 
 # Config fields added after models were named: left out of the hash while at their default, so every model
