@@ -6,20 +6,32 @@ These are the measurements behind the probes' tolerances (tests/test_probes.py) 
 from __future__ import annotations
 
 import numpy as np
+from scipy import optimize
 
 from vidlab import probes, world
 
 
 def match_tracks(clip: world.Clip, report: probes.PhysicsReport) -> list:
-    """For each true object, the track that follows it most closely (median distance), or None."""
+    """For each true object, the track that follows it (median distance over the frames both are seen), or None.
+
+    One to one: the pairing with the least total distance (scipy's ``linear_sum_assignment``, as the tracker
+    itself pairs detections), so one merged blob stands for one ball at most and the other ball is unmatched,
+    instead of both balls claiming it and their centre errors reading small.
+    """
     seen = [tr for tr in report.tracks if tr.present.any()]
-    out = []
+    out = [None] * clip.num_objects
+    if not seen:
+        return out
+    dist = np.full((clip.num_objects, len(seen)), np.inf)
     for j in range(clip.num_objects):
-        if not seen:
-            out.append(None)
-            continue
-        dist = [np.nanmedian(np.linalg.norm(tr.centers - clip.centers[:, j], axis=1)) for tr in seen]
-        out.append(seen[int(np.nanargmin(dist))] if np.isfinite(dist).any() else None)
+        for k, tr in enumerate(seen):
+            gaps = np.linalg.norm(tr.centers - clip.centers[:, j], axis=1)
+            if np.isfinite(gaps).any():  # never both in view: no distance, never paired
+                dist[j, k] = np.nanmedian(gaps)
+    rows, cols = optimize.linear_sum_assignment(np.where(np.isfinite(dist), dist, 1e12))
+    for j, k in zip(rows, cols, strict=True):
+        if np.isfinite(dist[j, k]):
+            out[j] = seen[k]
     return out
 
 
