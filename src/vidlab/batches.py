@@ -8,7 +8,8 @@
   ``steps x batch_size / N`` times.
 
 Either way a step's batch depends only on the config, the step and the process, so a resumed run sees the
-same clips as an uninterrupted one.
+same clips as an uninterrupted one. Which clips a seed gives (scenario, size, frames, window) is the
+config's :class:`vidlab.world.ClipSpec` (``cfg.clip_spec``); this module only chooses the seeds.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ def clip_seeds(cfg, step: int, process_index: int = 0, num_processes: int = 1) -
 
 
 def simulate(cfg, seeds) -> tuple:
-    """The clips of ``seeds`` as in training: uint8 ``[N, T, H, W, 3]`` and their captions."""
-    clips = [world.simulate(cfg.scenarios[seed % len(cfg.scenarios)], seed, size=cfg.size,
-                            num_frames=cfg.num_frames, fps=cfg.fps, **world.SPLITS[cfg.split]) for seed in seeds]
+    """The clips of ``seeds`` as in training: uint8 ``[N, T, H, W, 3]`` and their captions.
+
+    ``cfg``: a training config or its :class:`vidlab.world.ClipSpec`, which renders the clips.
+    """
+    clips = world.ClipSpec.of(cfg).clips(seeds)
     return np.stack([c.video for c in clips]), [c.caption for c in clips]
 
 
@@ -90,7 +93,7 @@ def _simulate_in_parallel(cfg, seeds: list, workers: int | None) -> tuple:
     chunks = [seeds[i::workers] for i in range(workers)]
     # spawn, not fork: forking a process whose torch threads have run can hang (Jupyter kernels, macOS)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        parts = list(pool.map(simulate, [cfg] * workers, chunks))
+        parts = list(pool.map(simulate, [world.ClipSpec.of(cfg)] * workers, chunks))
     order = np.argsort(np.concatenate([np.arange(i, len(seeds), workers) for i in range(workers)]))
     video = np.concatenate([p[0] for p in parts])[order]
     captions = [c for p in parts for c in p[1]]

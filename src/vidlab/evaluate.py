@@ -5,8 +5,8 @@
     evaluate.meets_bar(rows["model"])                   # the quality bar, as named data
 
 The contract: give it a pipeline (or generated videos) and get its metrics on held-out clips. Held-out
-clips use world seeds below :data:`vidlab.world.TRAIN_SEED_BASE`, which training never draws, with the
-scenarios, size, frame count and fps of the pipeline's own training config.
+clips use world seeds below :data:`vidlab.world.TRAIN_SEED_BASE`, which training never draws, rendered by
+the clip specification the pipeline was trained with (:class:`vidlab.world.ClipSpec`).
 """
 
 from __future__ import annotations
@@ -24,22 +24,19 @@ COLUMNS = {"correct_count": ("right count", "{:.3f}"), "center_error_px": ("cent
 
 
 # ------------------------------------------------------------------------------------------ held-out sets
-def held_out(training_config: dict, n_clips: int, first_seed: int = 0, **params) -> list:
-    """``n_clips`` world clips the model never trained on, rendered as its training config says.
+def held_out(spec, n_clips: int, first_seed: int = 0, **changes) -> list:
+    """``n_clips`` world clips the model never trained on, rendered as it was trained.
 
-    Seeds ``first_seed`` .. ``first_seed + n_clips - 1``, all below the training seeds; scenario i is
-    ``scenarios[seed % len(scenarios)]`` of the config. The world parameters are those of the config's
-    split; ``params`` override them (``speed_range=world.OOD_SPEED``: clips out of the training distribution).
+    ``spec``: the model's :class:`vidlab.world.ClipSpec`, its training config (a ``TrainConfig``), or a
+    pipeline's ``training_config`` dict (read by ``ClipSpec.from_dict``: old pipelines too). Seeds
+    ``first_seed`` .. ``first_seed + n_clips - 1``, all below the training seeds. ``changes`` override the
+    spec (``ClipSpec.replace``): a world parameter (``speed_range=world.OOD_SPEED``: clips out of the training
+    distribution) or a field (``num_frames=64``).
     """
     if first_seed + n_clips > world.TRAIN_SEED_BASE:
         raise ValueError(f"seeds up to {first_seed + n_clips - 1} reach the training seeds "
                          f"({world.TRAIN_SEED_BASE:,} and up): use fewer clips or a lower first_seed")
-    cfg = training_config
-    scenarios = list(cfg.get("scenarios", ("projectile",)))
-    settings = {**world.SPLITS[cfg.get("split", "id")], "size": cfg.get("size", 32),
-                "num_frames": cfg.get("num_frames", 16), "fps": cfg.get("fps", 10.0), **params}
-    seeds = range(first_seed, first_seed + n_clips)
-    return [world.simulate(scenarios[s % len(scenarios)], s, **settings) for s in seeds]
+    return world.ClipSpec.of(spec).replace(**changes).clips(range(first_seed, first_seed + n_clips))
 
 
 # ---------------------------------------------------------------------------------- physics-free baselines

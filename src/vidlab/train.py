@@ -21,6 +21,8 @@ import json
 import os
 import sys
 import time
+import types
+import typing
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,20 +35,34 @@ from diffusers.utils.torch_utils import randn_tensor
 from vidlab import batches, env, runs, world
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 from vidlab.pipeline import VidlabPipeline, default_sampler, read_folder
+from vidlab.world import ClipSpec
+
+_CLIPS = ClipSpec()  # the clip fields' defaults live in the spec, their one home
 
 
 @dataclasses.dataclass
 class TrainConfig:
-    scenarios: tuple = ("projectile",)
-    split: str = "id"
-    size: int = 32
-    num_frames: int = 16
-    context_frames: int = 4
-    # Noise on the given frames in training, up to this standard deviation (model space, [-1, 1]): the model learns
-    # to continue imperfect frames, as it must past its trained length (noise augmentation, as in diffusion
-    # forcing and Stable Video Diffusion's noise_aug_strength). 0: the clean frames, as before.
+    """A training run: which clips it sees (the ``ClipSpec`` fields, flat, so that a saved ``training_config``
+    reads back as before), the network, the optimiser and the schedule. ``clip_spec`` gives the spec itself.
+
+    Every field can be set on the command line (``python -m vidlab.train --help``), parsed by its type.
+    """
+
+    # the clips (vidlab.world.ClipSpec; one spec field, world_params, stays at its default {} in training)
+    scenarios: tuple[str, ...] = _CLIPS.scenarios
+    split: str = _CLIPS.split
+    size: int = _CLIPS.size
+    num_frames: int = _CLIPS.num_frames
+    context_frames: int = _CLIPS.context_frames
+    fps: float = _CLIPS.fps
+    window: str = _CLIPS.window  # "launch": clips from launch; "random": windows of longer simulations
+    simulate_frames: int | None = _CLIPS.simulate_frames  # frames simulated per clip for window="random"
+    # Noise augmentation of the given frames in training: each clip's given frames get Gaussian noise of a
+    # standard deviation drawn from 0 to this (model space, [-1, 1]), so the model learns to continue imperfect
+    # frames, as it must past its trained length (conditioning augmentation, as in cascaded diffusion and
+    # Stable Video Diffusion's noise_aug_strength). The level is not given to the network, and sampling uses
+    # clean given frames. 0: the clean frames.
     context_noise: float = 0.0
-    fps: float = 10.0
     batch_size: int = 16  # per process: the global batch is batch_size x the number of processes
     steps: int = 7000
     max_minutes: float | None = None  # stop early (and save) after this much training time
@@ -55,7 +71,7 @@ class TrainConfig:
     lr_schedule: str = "cosine"  # warm up, then decay to zero at ``steps``; or "constant" (diffusers.optimization)
     warmup_steps: int = 50
     channels: int = 32
-    mults: tuple = (1, 2, 4)
+    mults: tuple[int, ...] = (1, 2, 4)
     depth: int = 1
     temporal: bool = True  # False: no mixing across frames, every frame denoised on its own (notebook 01)
     frame_index: bool = False  # True: each frame's position in the clip joins its conditioning (notebook 01)
@@ -68,14 +84,27 @@ class TrainConfig:
     cond_dropout: float = 0.1  # prompt dropped this often, for classifier-free guidance
     clip_pool: int = 0  # 0: fresh clips every step; N: every clip drawn from N clips made once (vidlab.batches)
     checkpoint_every: int = 100
-    snapshot_minutes: tuple = ()  # also save the pipeline after this many minutes (notebook 03's 1, 3, 10 min)
+    snapshot_minutes: tuple[float, ...] = ()  # also save the pipeline after this many minutes (notebook 03's 1, 3, 10)
     seed: int = 0
+
+    @property
+    def clip_spec(self) -> ClipSpec:
+        """The clips this run trains on, and a model of it is evaluated on (``vidlab.world.ClipSpec``)."""
+        return ClipSpec.from_dict(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, config: dict) -> TrainConfig:
+        """The config of a saved run: a pipeline's ``training_config`` or a run's ``config.json``. Keys that are
+        not fields (the run's record: ``steps_done``, ``machine``...) are left out; fields saved before they
+        existed take their defaults; lists become the tuples they were."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items() if k in fields})
 
 
 def make_batch(cfg: TrainConfig, step: int, process_index: int = 0, num_processes: int = 1, device=None):
     """Fresh clips for one step of one process (:func:`vidlab.batches.fresh_batch`): video [B, T, 3, H, W] in
-    [-1, 1] on ``device``, and their captions. Seeded by the step and the process index; with one process the
-    seeds are those of every earlier vidlab version."""
+    [-1, 1] on ``device``, and their captions, rendered by ``cfg.clip_spec``. Seeded by the step and the process
+    index (:func:`vidlab.batches.clip_seeds`)."""
     return batches.fresh_batch(cfg, step, process_index, num_processes, device)
 
 
@@ -140,7 +169,7 @@ def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, gener
     mask = torch.zeros(b, t, device=device)
     mask[:, :cfg.context_frames] = 1
     context = video * mask[:, :, None, None, None]
-    if cfg.context_noise > 0:  # each clip's given frames get their own noise level, from 0 to context_noise
+    if cfg.context_noise > 0:  # noise augmentation: each clip's given frames get a noise level from 0 to context_noise
         level = torch.rand(b, generator=generator, device=generator.device).to(device) * cfg.context_noise
         jitter = randn_tensor(video.shape, generator=generator, device=device, dtype=video.dtype)
         context = context + jitter * (level[:, None] * mask)[:, :, None, None, None]
@@ -232,6 +261,7 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     others return None.
     """
     # 1. Accelerate on the chosen device and precision, and the run's folder
+    cfg.clip_spec  # noqa: B018  (checks the clip fields: a bad window or length fails before a folder is made)
     accelerator = runs.accelerator_for(output, device)
     output = runs.prepare_output(cfg, output, accelerator.is_main_process)
     run = _run_record(accelerator, cfg)
@@ -372,36 +402,66 @@ def _export(accelerator, nets: Nets, cfg, run, step, seconds, folder) -> VidlabP
     return pipe
 
 
-def main(argv=None):
+def _optional(kind):
+    """An argparse type for ``kind | None``: "none" gives None (the field's "off"), anything else ``kind``."""
+    def parse(text: str):
+        return None if text.lower() == "none" else kind(text)
+    parse.__name__ = f"{kind.__name__} or none"  # argparse names the type in its error message
+    return parse
+
+
+def config_arguments(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field (``--context-noise 0.2``), typed by the field's annotation.
+
+    ``tuple[X, ...]`` takes any number of values (``--scenarios projectile uniform``, ``--snapshot-minutes``
+    with none for ()); ``bool`` has ``--x`` and ``--no-x``; ``X | None`` takes "none". (transformers'
+    HfArgumentParser does this for lists but not tuples, and rewrites the dataclass's fields while it reads them.)
+    """
+    hints = typing.get_type_hints(TrainConfig)
+    for field in dataclasses.fields(TrainConfig):
+        hint, flag = hints[field.name], f"--{field.name.replace('_', '-')}"
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if hint is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
+        elif origin is tuple:
+            parser.add_argument(flag, nargs="*", type=args[0], default=field.default)
+        elif origin in (typing.Union, types.UnionType) and type(None) in args and len(args) == 2:
+            parser.add_argument(flag, type=_optional(next(a for a in args if a is not type(None))),
+                                default=field.default)
+        elif hint in (int, float, str):
+            parser.add_argument(flag, type=hint, default=field.default)
+        else:
+            raise TypeError(f"TrainConfig.{field.name}: {hint} has no command-line form; use int, float, str, "
+                            "bool, tuple[X, ...] or X | None")
+
+
+def parse_args(argv=None) -> tuple[TrainConfig, dict]:
+    """The command line as a TrainConfig, and the options that are not config fields (output, device,
+    fit_minutes)."""
     ap = argparse.ArgumentParser(description="Train the tiny video model (resumes from --output if present).")
     ap.add_argument("--output", required=True)
     ap.add_argument("--device", default=None, help="cpu, cuda or mps; default: cuda, then mps, then cpu")
     ap.add_argument("--fit-minutes", type=float, default=None,
                     help="set --steps to what fits in this many minutes here (timed first), and stop then")
-    for field in dataclasses.fields(TrainConfig):
-        if field.name in ("scenarios", "mults", "snapshot_minutes"):
-            kind = str if field.name == "scenarios" else (int if field.name == "mults" else float)
-            ap.add_argument(f"--{field.name.replace('_', '-')}", nargs="*", type=kind, default=list(field.default))
-        elif field.type in ("bool",) or isinstance(field.default, bool):
-            ap.add_argument(f"--{field.name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
-                            default=field.default)
-        else:
-            kind = float if field.name in ("lr", "fps", "cond_dropout", "max_minutes", "ema_decay",
-                                           "high_noise_bias", "snr_gamma") else (
-                int if isinstance(field.default, int) else str)
-            ap.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
+    config_arguments(ap)
     args = vars(ap.parse_args(argv))
-    output, device, fit_minutes = args.pop("output"), args.pop("device"), args.pop("fit_minutes")
+    run = {name: args.pop(name) for name in ("output", "device", "fit_minutes")}
+    return TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}), run
+
+
+def main(argv=None):
+    try:
+        cfg, run = parse_args(argv)
+    except ValueError as err:  # a config that cannot be (a ClipSpec check, say): say which and how to fix it
+        sys.exit(f"vidlab.train: {err}")
+    output, device, fit_minutes = run["output"], run["device"], run["fit_minutes"]
     Path(output).mkdir(parents=True, exist_ok=True)
     if int(os.environ.get("RANK", "0")) == 0:  # the main process of torchrun or accelerate launch, or the only one
         processes = int(os.environ.get("WORLD_SIZE", "1"))
         launched = f"  # in each of {processes} processes (torchrun or accelerate launch)" if processes > 1 else ""
         command = " ".join(["python -m vidlab.train", *(argv or sys.argv[1:])])
         (Path(output) / "command.txt").write_text(command + launched + "\n")
-    for name in ("scenarios", "mults", "snapshot_minutes"):
-        args[name] = tuple(args[name])
     try:
-        cfg = TrainConfig(**args)
         if fit_minutes is not None:  # a resumed run keeps the steps it was planned with
             cfg = fit_to_minutes(cfg, fit_minutes, output, device)
             print(f"vidlab.train: {cfg.steps} steps planned for {fit_minutes:g} minutes here", flush=True)

@@ -229,12 +229,14 @@ class Context:
         return TrainConfig(**{"clip_pool": self.mode.pool, "batch_size": self.mode.batch,
                               "snapshot_minutes": self.mode.snapshots, **changes})
 
+    def clip_spec(self, **changes):
+        """The clips the recipe's config (with ``changes``) trains on (a ``vidlab.world.ClipSpec``): what
+        ``evaluate.held_out`` renders, for measuring the probes on true clips without a model."""
+        return self.config(**changes).clip_spec
+
     def clip_settings(self, **changes) -> dict:
-        """How the recipe's config (with ``changes``) renders its clips: what ``evaluate.held_out`` reads, for
-        measuring the probes on true clips without a model."""
-        cfg = self.config(**changes)
-        return {"scenarios": cfg.scenarios, "size": cfg.size, "num_frames": cfg.num_frames, "fps": cfg.fps,
-                "split": cfg.split, "context_frames": cfg.context_frames}
+        """:meth:`clip_spec` as the dict a pipeline's ``training_config`` holds (for code that reads that dict)."""
+        return self.clip_spec(**changes).to_dict()
 
     def model(self, cfg, minutes: float | None = None):
         """The pipeline of ``cfg`` trained for ``minutes`` (default: the mode's): from the zoo, or trained now

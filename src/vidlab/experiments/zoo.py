@@ -23,7 +23,8 @@ ZOO = env.workspace() / "runs" / "zoo"
 
 # Config fields added after models were named: left out of the hash while at their default, so every model
 # named before keeps its name (and the records that cite it stay true).
-LATER_FIELDS = {"context_noise": 0.0, "frame_index": False, "given_frames": 1}
+LATER_FIELDS = {"context_noise": 0.0, "frame_index": False, "given_frames": 1, "window": "launch",
+                "simulate_frames": None}
 
 
 def model_name(cfg: train.TrainConfig, minutes: float) -> str:

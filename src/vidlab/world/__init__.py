@@ -11,7 +11,8 @@ convention, which ``vidlab.probes`` uses too.
 
 The package, one module per job: ``params`` (units, ranges, splits, defaults), ``scenarios`` (how each
 scenario is set up and captioned), ``engine`` (the pymunk wrapper), ``render`` (drawing), ``clip`` (the
-records), ``clips`` (``simulate`` and ``dataset``) and ``inject`` (breaking clips on purpose).
+records), ``clips`` (``simulate``, ``cut`` and ``dataset``), ``spec`` (:class:`ClipSpec`: which clips a model
+sees, the one home of that) and ``inject`` (breaking clips on purpose).
 
 Stable entry point::
 
@@ -21,11 +22,13 @@ Stable entry point::
     clip.radii    # float [T, n_objects] px
     clip.visible  # bool [T, n_objects]
     clip.fps, clip.caption, clip.params
+
+    ClipSpec(scenarios=("projectile",), size=32).clips(seeds)   # clips as a model trains on them
 """
 
 from vidlab.pixels import degrade  # noqa: F401  (world.degrade: camera and codec effects on a clip)
 from vidlab.world.clip import Ball, Clip, Contact, Injected  # noqa: F401
-from vidlab.world.clips import dataset, simulate  # noqa: F401
+from vidlab.world.clips import cut, dataset, simulate  # noqa: F401
 from vidlab.world.inject import INJECTIONS, inject, rerender  # noqa: F401
 from vidlab.world.params import (  # noqa: F401
     COLORS,
@@ -46,3 +49,4 @@ from vidlab.world.params import (  # noqa: F401
 )
 from vidlab.world.render import disc_coverage, render  # noqa: F401
 from vidlab.world.scenarios import SCENARIOS, TABLE, Scenario, caption_vocabulary  # noqa: F401
+from vidlab.world.spec import WINDOWS, ClipSpec  # noqa: F401

@@ -1,14 +1,15 @@
-"""The entry points: :func:`simulate` one clip, :func:`dataset` of a split."""
+"""The entry points: :func:`simulate` one clip, :func:`cut` a window out of a longer one, :func:`dataset` of a split."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 
 import numpy as np
 import pymunk
 
-from vidlab.world.clip import Clip
+from vidlab.world.clip import Ball, Clip, Contact
 from vidlab.world.engine import Sim
 from vidlab.world.params import SPLITS, WORLD_SIZE, check_params
 from vidlab.world.render import background_image, render
@@ -64,6 +65,32 @@ def simulate(scenario: str, seed: int, **params) -> Clip:
                 seed=int(seed), scenery=rects, contacts=contacts, injected=[])
 
 
+def cut(clip: Clip, start: int, num_frames: int) -> Clip:
+    """Frames ``start`` .. ``start + num_frames - 1`` of ``clip`` as a clip of their own, time starting at 0.
+
+    The ground truth is cut alike; the contacts are those inside the window, with their times shifted. The
+    caption describes the window: each ball's motion at its first frame and the contacts inside it (a ball
+    cut from mid-flight "is thrown" the way it moves there). ``params`` gain ``window_start`` and
+    ``simulate_frames``, so the window can be simulated again (:func:`vidlab.world.inject`).
+    """
+    t_len = len(clip.video)
+    if not (0 <= start and 2 <= num_frames and start + num_frames <= t_len):
+        raise ValueError(f"window of {num_frames} frames from frame {start}: expected at least 2 frames inside the "
+                         f"clip's {t_len}")
+    frames, t0 = slice(start, start + num_frames), start / clip.fps
+    last = (start + num_frames - 1) / clip.fps
+    contacts = [Contact(c.time_s - t0, c.obj, c.other) for c in clip.contacts if t0 <= c.time_s <= last]
+    scale = clip.params["size"] / WORLD_SIZE
+    balls = [Ball((clip.centers[start, j] + 0.5) / scale, clip.velocities[start, j] / scale, b["radius"],
+                  tuple(b["color"])) for j, b in enumerate(clip.params["init"])]
+    params = {**clip.params, "num_frames": num_frames, "window_start": clip.params.get("window_start", 0) + start,
+              "simulate_frames": clip.params.get("simulate_frames", t_len)}
+    return dataclasses.replace(
+        clip, video=clip.video[frames], centers=clip.centers[frames], velocities=clip.velocities[frames],
+        radii=clip.radii[frames], colors=clip.colors[frames], visible=clip.visible[frames],
+        visible_fraction=clip.visible_fraction[frames], caption=describe(clip.scenario, balls, contacts),
+        params=params, contacts=contacts,
+        injected=[dataclasses.replace(i, frame=max(i.frame - start, 0)) for i in clip.injected])
 
 
 def dataset(scenario: str, split: str = "id", seeds: Iterable[int] = range(100), **params) -> list[Clip]:

@@ -7,16 +7,20 @@ import dataclasses
 import numpy as np
 
 from vidlab.world.clip import Clip, Injected
-from vidlab.world.clips import simulate
+from vidlab.world.clips import cut, simulate
 from vidlab.world.params import COLORS, DEFAULTS, WORLD_SIZE
 from vidlab.world.render import background_image, render
 
 INJECTIONS = ("vanish", "teleport", "morph", "color_change", "gravity", "interpenetration")
 
 
-def rerender(clip: Clip, centers=None, radii=None, colors=None, visible=None) -> Clip:
+def rerender(clip: Clip, centers=None, radii=None, colors=None, visible=None, background=None) -> Clip:
     """The same clip (scene, background, scenery) drawn with other per-frame centres, radii, colours or
-    visibility, e.g. a baseline's guess of where the balls go. Arrays are [T, N, ...] like the clip's own."""
+    visibility, e.g. a baseline's guess of where the balls go. Arrays are [T, N, ...] like the clip's own.
+
+    ``background``: float [H, W, 3] in [0, 1] drawn instead of the clip's own (what the probes estimated from
+    generated frames, say, when the truth's backdrop must not be used); the clip's scenery is still drawn.
+    """
     t_len = len(centers) if centers is not None else len(clip.centers)
 
     def pick(new, old):  # the given array, or the clip's own cut or extended (last frame held) to t_len
@@ -27,13 +31,13 @@ def rerender(clip: Clip, centers=None, radii=None, colors=None, visible=None) ->
         return np.concatenate([old, np.repeat(old[-1:], t_len - len(old), axis=0)])
 
     out = _rerender(clip, pick(centers, clip.centers), pick(radii, clip.radii), pick(colors, clip.colors),
-                    pick(visible, np.ones_like(clip.visible)), [])
+                    pick(visible, np.ones_like(clip.visible)), [], background)
     return dataclasses.replace(out, velocities=np.full(out.centers.shape, np.nan))
 
 
-def _rerender(clip: Clip, centers, radii, colors, visible_mask, injected) -> Clip:
+def _rerender(clip: Clip, centers, radii, colors, visible_mask, injected, background=None) -> Clip:
     p = clip.params
-    bg = background_image(p, clip.seed)
+    bg = background_image(p, clip.seed) if background is None else np.asarray(background, np.float32)
     video, frac = render(centers, radii, colors, visible_mask, p["size"], bg, clip.scenery)
     return dataclasses.replace(clip, video=video, centers=centers, radii=radii, colors=colors,
                                visible=(frac >= 0.5) & visible_mask, visible_fraction=frac * visible_mask,
@@ -93,11 +97,15 @@ def inject(clip: Clip, kind: str, frame: int | None = None, obj: int = 0, seed: 
 
 def _resimulate(clip: Clip, kind: str, factor) -> Clip:
     p = {k: clip.params[k] for k in DEFAULTS}
+    start = clip.params.get("window_start", 0)  # a window cut from a longer simulation (vidlab.world.spec)
     if kind == "gravity":
         if clip.params["gravity_sim"] == 0:
             raise ValueError(f"scenario {clip.scenario!r} has no gravity to get wrong; use projectile or table")
         p["gravity"] = clip.params["gravity"] * (0.6 if factor is None else factor)
+        p["num_frames"] = clip.params.get("simulate_frames", p["num_frames"])  # a window: its whole simulation
         broken = simulate(clip.scenario, clip.seed, **p)
+        if start:
+            broken = cut(broken, start, len(clip.video))
         broken.params["gravity"] = clip.params["gravity"]  # the claimed value stays
         broken.injected = clip.injected + [Injected("gravity", 0, 0)]
         return broken
@@ -106,7 +114,7 @@ def _resimulate(clip: Clip, kind: str, factor) -> Clip:
     # Same start, no contacts: each ball keeps its straight path through the other.
     init = clip.params["init"]
     scale = p["size"] / WORLD_SIZE
-    t = np.arange(clip.radii.shape[0]) / clip.fps
+    t = (start + np.arange(clip.radii.shape[0])) / clip.fps
     pos = np.stack([np.array(b["pos"]) + np.outer(t, b["vel"]) for b in init], axis=1)
     centers = pos * scale - 0.5
     d = np.linalg.norm(centers[:, 0] - centers[:, 1], axis=1)
