@@ -103,3 +103,45 @@ def test_the_scaling_slope_and_a_measurement_in_a_fresh_process():
 def test_the_formula_s_slope_rises_from_linear_to_quadratic():
     assert cost.arithmetic.flop_exponent("wan2.1-t2v-1.3b", 10) == pytest.approx(1.0, abs=0.01)
     assert 1.9 < cost.arithmetic.flop_exponent("wan2.1-t2v-1.3b", 252960) < 2.0
+
+
+def test_on_8gb_the_text_encoder_keeps_model_offload_out_of_reach():
+    # Notebook 06, exercise 2: at 480x320 the 8gb class never fits model offload (the UMT5 encoder's 11.1 GiB
+    # sits on the GPU at every frame count); group offload fits up to 357 frames.
+    from vidlab.public import memory
+
+    budget = memory.class_budget("8gb")
+    limit = memory.GPU_MARGIN * budget.gpu_gib
+
+    def plan(frames):
+        try:
+            return memory.choose_plan("wan2.1-t2v-1.3b", public.Settings(480, 320, frames, 30, 5.0, 16),
+                                      "float16-checked", budget).measures
+        except memory.DoesNotFit:
+            return None
+
+    for frames in (5, 17, 49, 81):
+        gpu = memory.estimate("wan2.1-t2v-1.3b", public.Settings(480, 320, frames, 30, 5.0, 16),
+                              "float16-checked").gpu_gib
+        assert gpu["model_offload"] == pytest.approx(11.08, abs=0.01) and gpu["model_offload"] > limit
+        assert plan(frames) == "group_offload+tiling"
+    assert max(f for f in range(1, 1001, 4) if plan(f)) == 357
+    with pytest.raises(memory.DoesNotFit, match="even with group offload"):  # notebook 06's "too big" example
+        memory.choose_plan("wan2.1-t2v-1.3b", public.Settings(1920, 1088, 121, 50, 5.0, 16), "float16-checked",
+                           budget)
+
+
+def test_flops_counted_on_the_meta_device_grow_with_the_tokens():
+    from vidlab.cost import flops
+
+    small, double = flops.vidlab_step(32, 32, 16), flops.vidlab_step(32, 32, 32)
+    assert small == flops.vidlab_step(32, 32, 16)  # deterministic: no timing, no data
+    assert double["tokens"] == 2 * small["tokens"] and 2.0 <= double["flops"] / small["flops"] < 2.2
+    rows = flops.sweep("stand-in", [(64, 64, 17), (128, 128, 17), (256, 256, 17)])
+    assert [r["tokens"] for r in rows] == [80, 320, 1280]
+    assert 1.0 < flops.scaling_exponent([r["tokens"] for r in rows], [r["flops"] for r in rows]) < 2.0
+    real = flops.real_step("wan2.1-t2v-1.3b", 832, 480, 81)  # the counter, as notebook 06 checks it
+    assert real["tokens"] == 32760 and real["flops"] == pytest.approx(566e12, rel=0.01)
+    assert flops.scaling_exponent([1e3, 2e3, 4e3], [1.0, 4.0, 16.0]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="square"):
+        flops.vidlab_step(64, 32, 8)
