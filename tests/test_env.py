@@ -34,3 +34,33 @@ def test_precision_names_map_to_torch_dtypes():
     assert env.torch_dtype("bf16") == torch.bfloat16 and env.Precision("fp16", "").dtype == torch.float16
     with pytest.raises(ValueError, match="precision 'fp8': expected one of"):
         env.torch_dtype("fp8")
+
+
+@pytest.mark.parametrize("platform, maxrss", [("linux", 2**20), ("darwin", 2**30)])  # kB on Linux, bytes on macOS
+def test_peak_memory_reads_ru_maxrss_in_each_systems_unit(platform, maxrss, monkeypatch):
+    import resource
+    import sys
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(resource, "getrusage", lambda who: SimpleNamespace(ru_maxrss=maxrss))
+    assert env.peak_rss_gib() == 1.0
+
+
+def test_without_the_resource_module_peak_memory_is_nan_and_the_cost_module_still_imports(monkeypatch):
+    import importlib
+    import math
+    import sys
+
+    from vidlab.cost import measure
+
+    monkeypatch.setitem(sys.modules, "resource", None)  # as on Windows: `import resource` raises ImportError
+    assert math.isnan(env.peak_rss_gib())
+    importlib.reload(measure)
+
+
+@pytest.mark.parametrize("device, kind", [("cuda", "cuda"), ("cuda:1", "cuda"), ("cpu", "cpu"), ("mps", "mps")])
+def test_a_devices_kind_whatever_its_spelling(device, kind):
+    import torch
+
+    assert env.device_type(device) == env.device_type(torch.device(device)) == kind

@@ -10,6 +10,7 @@ import httpx
 import huggingface_hub
 import numpy as np
 import pytest
+import torch
 
 from vidlab import cost, public
 from vidlab.public import architectures, memory
@@ -190,3 +191,62 @@ def test_encoding_the_prompt_first_gives_the_same_clip_without_the_encoder_loade
     # The same clip, to rounding: on a CPU the encoder-first path runs the big T5 encoders in bf16.
     whole = public.generate(loaded[name], prompt=PROMPT, seed=5).frames
     assert np.abs(clip.frames.astype(int) - whole).max() <= 2
+
+
+# --- devices by any spelling, step clocks, the fp16 fallback ----------------------------------------------
+
+@pytest.mark.parametrize("device", ["cuda:1", torch.device("cuda"), torch.device("cuda", 1)], ids=repr)
+def test_a_cuda_device_in_any_spelling_takes_the_gpu_branches(device, monkeypatch):
+    from vidlab.public import generating, loading
+
+    t4 = memory.Budget(15.0, 12.0, 100.0, "test")  # no GPU here: what a T4 machine's budget reads
+    monkeypatch.setattr(memory, "machine_budget", lambda *a, **k: t4)
+    assert loading._memory_class(device) == "t4"
+    loading._check_gpu("wan2.1-t2v-1.3b", "t4", device)  # a GPU class on a GPU: no NeedsGPU
+    assert public.choose_dtype("wan2.1-t2v-1.3b", device, (7, 5)) == "float16-checked"
+    assert public.conditioner_dtype("wan2.1-t2v-1.3b", device, "float16-checked") == "float16"  # bf16 on a CPU
+    counted = []  # the peak-memory counters are CUDA's, of that device, not the process's RSS
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda d=None: counted.append(d))
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda d=None: 2 * 2**30)
+    assert generating._reset_peak(device) == 0.0 and counted == [device]
+    assert generating._peak_gib(device, 0.0) == {"gpu_gib": 2.0}
+
+
+def test_load_normalises_the_device_once_and_names_one_this_machine_lacks():
+    model = public.load("wan2.1-t2v-1.3b", tiny=True, device=torch.device("cpu"))
+    assert model.device == "cpu" and not model.on_cuda
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda:1': this machine has no usable CUDA GPU"):
+            public.load("wan2.1-t2v-1.3b", tiny=True, device="cuda:1")
+
+
+def test_each_step_is_clocked_after_the_device_finished_it(monkeypatch):
+    from vidlab import env
+
+    model = public.load("wan2.1-t2v-1.3b", tiny=True)
+    waits = []
+    monkeypatch.setattr(env, "synchronize", lambda device: waits.append(str(device)))
+    clip = public.generate(model, prompt=PROMPT)
+    assert len(waits) >= model.settings.steps and set(waits) == {"cpu"}  # a wait before every step's clock
+    assert clip.record["step_seconds"] is not None
+
+
+def test_the_fp16_fallback_reruns_one_clip_in_fp32_and_keeps_the_model_in_fp16(monkeypatch):
+    from vidlab.public import generating
+
+    model = dataclasses.replace(public.load("wan2.1-t2v-1.3b", tiny=True), dtype="float16-checked")
+    model.pipe.transformer.to(torch.float16)  # as on a T4
+    real_run, runs = generating._run, []
+
+    def nan_in_fp16(pipe, kwargs):  # the first run overflows, as Wan can in fp16; the rerun is real
+        runs.append(pipe.transformer.dtype)
+        if len(runs) == 1:
+            s = model.settings
+            return np.full((s.num_frames, s.height, s.width, 3), np.nan, np.float32)
+        return real_run(pipe, kwargs)
+
+    monkeypatch.setattr(generating, "_run", nan_in_fp16)
+    clip = public.generate(model, prompt=PROMPT)
+    assert runs == [torch.float16, torch.float32] and np.isfinite(clip.frames).all()
+    assert model.pipe.transformer.dtype == torch.float16  # the next clip tries fp16 again
+    assert clip.record["fallback"].startswith("NaN in fp16") and clip.record["made_in"] == "float32"

@@ -124,6 +124,11 @@ def _as_device(device):
     return torch.device(device if device is not None else pick_device())
 
 
+def device_type(device) -> str:
+    """The kind of ``device``, however it is spelled: "cuda" for "cuda", "cuda:1" or torch.device("cuda", 1)."""
+    return device.type if hasattr(device, "type") else str(device).split(":")[0]
+
+
 def resolve_device(device=None):
     """``device`` as a torch.device; None means :func:`pick_device`'s choice. A missing GPU is named plainly."""
     import torch

@@ -14,12 +14,13 @@ process's base (Python, torch and the model), about the same for every size of o
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from vidlab import env
 
 
 def vidlab_step(width: int, height: int, num_frames: int, repeats: int = 3) -> dict:
@@ -78,7 +79,7 @@ def main(argv=None) -> None:
     kind, width, height, frames = (argv or sys.argv[1:])[:4]
     width, height, frames = int(width), int(height), int(frames)
     row = vidlab_step(width, height, frames) if kind == "vidlab" else stand_in_step(kind, width, height, frames)
-    row["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kB on Linux
+    row["peak_rss_gib"] = env.peak_rss_gib()  # NaN on Windows
     print(json.dumps({"kind": kind, "width": width, "height": height, "frames": frames, **row}))
 
 

@@ -6,9 +6,11 @@ The recipe:
 2. build the pipeline's arguments from the settings, with a CPU ``torch.Generator`` (the same seed gives the
    same starting noise on any device) and, when the prompt was encoded first, its embeddings;
 3. run the pipeline, capturing the latents after each denoising step through its step callback;
-4. fp16-checked models (Wan on a T4): a NaN in the output reruns once in fp32;
+4. fp16-checked models (Wan on a T4): a NaN in the output reruns once with the transformer in fp32, which is
+   then put back in fp16 for the next clip;
 5. decode the captured latents with the pipeline's own VAE steps, and write the record: model, settings,
-   seed, seconds, peak memory, device, versions and, for the tiny stand-in, the smoke-test label.
+   seed, seconds (each step's clock read after the GPU finished it), peak memory, device, the precision the
+   clip was made in, versions and, for the tiny stand-in, the smoke-test label.
 """
 
 from __future__ import annotations
@@ -58,23 +60,31 @@ def generate(model: PublicModel, prompt: str | None = None, image=None, seed: in
     # 2. the starting noise comes from a CPU generator: the same on every device
     kwargs["generator"] = torch.Generator("cpu").manual_seed(seed)
     captured, ticks, shapes = [], [], []
-    kwargs.update(_capture(pipe, captured, ticks, shapes, capture_every, settings.steps))
+    kwargs.update(_capture(pipe, captured, ticks, shapes, capture_every, settings.steps, model.device))
     # 3. run it
-    start, peak_before = time.perf_counter(), _reset_peak(model.device)
+    peak_before = _reset_peak(model.device)
+    env.synchronize(model.device)  # work queued before does not count
+    start = time.perf_counter()
     frames = _run(pipe, kwargs)
-    end = time.perf_counter()
+    end = time.perf_counter()  # the frames are on the CPU: the GPU has finished
     # 4. NaN check where fp16 was only allowed with one
-    fallback = None
+    fallback, made_in = None, model.dtype.replace("-checked", "")
     if model.dtype == "float16-checked" and not np.isfinite(frames).all():
+        half = pipe.transformer.dtype
         pipe.transformer.to(torch.float32)
         kwargs["generator"], captured[:], ticks[:] = torch.Generator("cpu").manual_seed(seed), [], []
-        start = time.perf_counter()
-        frames, fallback = _run(pipe, kwargs), "NaN in fp16: reran with the transformer in fp32"
-        end = time.perf_counter()
+        try:
+            start = time.perf_counter()
+            frames = _run(pipe, kwargs)
+            end = time.perf_counter()
+        finally:
+            pipe.transformer.to(half)  # this clip only: the model's next clip tries fp16 again
+        fallback, made_in = "NaN in fp16: reran with the transformer in fp32", "float32"
     timing = _timing(start, ticks, end)
     # 5. decode the steps; the record
     steps = [(i, _to_uint8(decode_latents(model, pipe, lat, settings))) for i, lat in captured]
     record = _record(model, settings, prompt, seed, timing, _peak_gib(model.device, peak_before), fallback)
+    record["made_in"] = made_in  # the transformer's precision for this clip ("dtype" is the model's policy)
     record["latent_shape"] = shapes[0] if shapes else None
     return Generation(_to_uint8(frames), record, steps, model.label)
 
@@ -145,10 +155,14 @@ def _as_pil(image, settings):
     return image.convert("RGB").resize((settings.width, settings.height))
 
 
-def _capture(pipe, captured: list, ticks: list, shapes: list, every: int, steps: int) -> dict:
+def _capture(pipe, captured: list, ticks: list, shapes: list, every: int, steps: int, device) -> dict:
     """The step callback: the clock and the latents' shape after every step, and a CPU copy of the latents after
-    every ``every``-th step and the last (``every=0``: none)."""
+    every ``every``-th step and the last (``every=0``: none).
+
+    The clock is read once ``device`` has finished the step: GPU kernels run asynchronously, and without the
+    wait a step's time would be the time to queue it."""
     def keep(i, latents):
+        env.synchronize(device)
         ticks.append(time.perf_counter())
         shapes[:] = [tuple(latents.shape)]
         if every and ((i + 1) % every == 0 or i + 1 == steps):
@@ -211,29 +225,23 @@ def _to_uint8(frames: np.ndarray) -> np.ndarray:
 
 
 def _reset_peak(device: str) -> float:
-    """Start a peak-memory count: CUDA's counter is reset; on a CPU the process's peak RSS so far, in GiB."""
+    """Start a peak-memory count: ``device``'s CUDA counter is reset; elsewhere the process's peak RSS so far, in
+    GiB."""
     import torch
 
-    if device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
+    if env.device_type(device) == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
         return 0.0
-    return _rss_peak_gib()
+    return env.peak_rss_gib()
 
 
 def _peak_gib(device: str, before: float) -> dict:
+    """The peak since :func:`_reset_peak`: ``device``'s GPU memory on CUDA, else the process's peak RSS."""
     import torch
 
-    if device == "cuda":
-        return {"gpu_gib": torch.cuda.max_memory_allocated() / 2**30}
-    return {"process_peak_rss_gib": _rss_peak_gib(), "rss_peak_before_gib": before}
-
-
-def _rss_peak_gib() -> float:
-    try:
-        import resource
-    except ImportError:  # Windows
-        return float("nan")
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kB on Linux
+    if env.device_type(device) == "cuda":
+        return {"gpu_gib": torch.cuda.max_memory_allocated(device) / 2**30}
+    return {"process_peak_rss_gib": env.peak_rss_gib(), "rss_peak_before_gib": before}
 
 
 def _timing(start: float, ticks: list, end: float) -> dict:

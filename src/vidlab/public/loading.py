@@ -48,7 +48,7 @@ class PublicModel:
 
     entry: Entry
     settings: Settings
-    device: str
+    device: str  # as torch spells it: "cpu", "mps", "cuda" or "cuda:1" (env.device_type gives the kind)
     dtype: str  # "float32", "float16", "bfloat16" or "float16-checked"
     plan: mem.Plan | None  # None for the tiny stand-in (its estimate would say nothing about the real model)
     sources: dict  # {"hub_id": ...} (AnimateDiff also "adapter_id"): Hub ids, or folders of the tiny stand-in
@@ -64,6 +64,11 @@ class PublicModel:
     def label(self) -> str:
         """What its output is: the smoke-test label for the tiny stand-in, else the model's name."""
         return tiny_parts.SMOKE_LABEL if self.tiny else self.name
+
+    @property
+    def on_cuda(self) -> bool:
+        """True on a CUDA GPU, whichever one ("cuda", "cuda:1")."""
+        return env.device_type(self.device) == "cuda"
 
     @property
     def encode_first(self) -> bool:
@@ -94,7 +99,7 @@ class PublicModel:
         dtype = torch_dtype(conditioner_dtype(self.name, self.device, self.dtype))
         with tiny_parts.quiet_loading(self.tiny):
             encoder = encoder_class.from_pretrained(hub_id, subfolder="text_encoder", dtype=dtype,
-                                                    device_map=self.device if self.device == "cuda" else None)
+                                                    device_map=self.device if self.on_cuda else None)
             text_pipe = cls.from_pretrained(hub_id, text_encoder=encoder, transformer=None, vae=None, dtype=dtype)
         text_pipe.text_encoder.to(self.device)
         for prompt in [prompts] if isinstance(prompts, str) else prompts:
@@ -118,21 +123,22 @@ def load(name: str, memory: str | None = None, settings: Settings | None = None,
     """Load public model ``name`` for the ``memory`` class ("cpu", "8gb", "t4", "24gb", "40gb"; None: the
     class of this machine), at ``settings`` (None: the registry's small settings for that class).
 
-    Raises ``ValueError`` for settings the model cannot take, :class:`NeedsGPU` (with a CPU-time estimate),
-    :class:`~vidlab.public.memory.DoesNotFit`, :class:`NoNetwork` or :class:`GatedModel`, each before any
-    download and each naming the fix.
+    ``device``: a name ("cuda", "cuda:1") or a ``torch.device``; None means "cpu" for the "cpu" class, else env's
+    choice. Raises ``ValueError`` for settings the model cannot take or a device this machine lacks,
+    :class:`NeedsGPU` (with a CPU-time estimate), :class:`~vidlab.public.memory.DoesNotFit`, :class:`NoNetwork` or
+    :class:`GatedModel`, each before any download and each naming the fix.
     """
-    # 1. what
+    # 1. what (the device normalised once, here: every later check reads its kind, not its spelling)
     e = registry_entry(name)
     tiny = _tiny_requested(tiny)
-    device = device or ("cpu" if memory == "cpu" else env.pick_device())
+    device = str(env.resolve_device(device if device is not None else ("cpu" if memory == "cpu" else None)))
     memory = memory or ("cpu" if tiny else _memory_class(device))
     if memory not in MEMORY_CLASSES:
         raise ValueError(f"memory={memory!r}: expected one of {', '.join(MEMORY_CLASSES)} or None")
     settings = settings or (tiny_parts.TINY_SETTINGS[name] if tiny else e.small[memory])
     check_settings(name, settings.width, settings.height, settings.num_frames)
     # 2. precision
-    dtype = choose_dtype(name, device, env.cuda_capability(device) if device == "cuda" else None)
+    dtype = choose_dtype(name, device, env.cuda_capability(device))
     # 3. will it fit (the tiny stand-in runs anywhere)
     plan = None
     if not tiny:
@@ -151,17 +157,17 @@ def _tiny_requested(tiny: bool | None) -> bool:
     return tiny if tiny is not None else os.environ.get("VIDLAB_TINY_MODELS", "") == "1"
 
 
-def _memory_class(device: str) -> str:
-    """The memory class of this machine: by its GPU's total memory."""
-    if device != "cuda":
+def _memory_class(device) -> str:
+    """The memory class of this machine: by the total memory of ``device``'s GPU ("cpu" off CUDA)."""
+    if env.device_type(device) != "cuda":
         return "cpu"
-    total = mem.machine_budget("cuda").gpu_gib
+    total = mem.machine_budget(device).gpu_gib
     return next((c for c in ("8gb", "t4", "24gb") if total < MEMORY_CLASSES[c]["gpu_gib"] + 2), "40gb")
 
 
 def _check_gpu(name: str, memory: str, device: str) -> None:
     """A GPU class without a GPU: say so, with what the CPU settings would cost here instead."""
-    if MEMORY_CLASSES[memory]["gpu_gib"] is None or device == "cuda":
+    if MEMORY_CLASSES[memory]["gpu_gib"] is None or env.device_type(device) == "cuda":
         return
 
     cpu = registry_entry(name).small["cpu"]
@@ -175,7 +181,8 @@ def _check_gpu(name: str, memory: str, device: str) -> None:
 
 def _budget(memory: str, device: str, cache_dir) -> mem.Budget:
     """The memory class's budget, lowered to what this machine has where it has less."""
-    wanted, found = mem.class_budget(memory), mem.machine_budget(device if device == "cuda" else "cpu", cache_dir)
+    on_gpu = env.device_type(device) == "cuda"
+    wanted, found = mem.class_budget(memory), mem.machine_budget(device if on_gpu else "cpu", cache_dir)
     gpu = None if wanted.gpu_gib is None else min(wanted.gpu_gib, found.gpu_gib or wanted.gpu_gib)
     source = f"memory class {memory!r}, within what was found on this machine"
     return mem.Budget(gpu, min(wanted.ram_gib, found.ram_gib), found.disk_gib, source)
@@ -247,15 +254,15 @@ def _pipeline(model: PublicModel, text_encoder: bool = True):
 
 def _apply_measures(pipe, model: PublicModel) -> None:
     """Put the pipeline where the plan says: one device, model offload, group offload; tile the VAE."""
-    measures = model.plan.measures if model.plan else model.device
+    measures = model.plan.measures if model.plan else env.device_type(model.device)
     if measures in ("cpu", "mps", "cuda", "gpu"):
         pipe.to(model.device)
     elif measures.startswith("model_offload"):
-        pipe.enable_model_cpu_offload()
+        pipe.enable_model_cpu_offload(device=model.device)
     else:
         import torch
 
-        pipe.enable_group_offload(onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
+        pipe.enable_group_offload(onload_device=torch.device(model.device), offload_device=torch.device("cpu"),
                                   offload_type="block_level", num_blocks_per_group=1)
     if "tiling" in measures or measures == "cpu":
         vae = getattr(pipe, "vae", None)

@@ -23,6 +23,7 @@ import dataclasses
 import os
 import shutil
 
+from vidlab import env
 from vidlab.public import architectures
 from vidlab.public.architectures import parameter_counts
 from vidlab.public.registry import MEMORY_CLASSES, Settings, check_settings, conditioner_dtype, entry
@@ -99,13 +100,14 @@ def class_budget(memory: str, disk_gib: float = 1000.0) -> Budget:
     return Budget(c["gpu_gib"], c["ram_gib"], disk_gib, f"memory class {memory!r}")
 
 
-def machine_budget(device: str, cache_dir: str | None = None) -> Budget:
-    """The memory this machine has: GPU total (CUDA), physical RAM and free disk where the Hub cache lies."""
+def machine_budget(device, cache_dir: str | None = None) -> Budget:
+    """The memory this machine has: the total of ``device``'s GPU (on CUDA: "cuda", "cuda:1" or a torch.device),
+    physical RAM and free disk where the Hub cache lies."""
     import torch
 
     gpu = None
-    if device == "cuda":
-        gpu = torch.cuda.mem_get_info()[1] / GIB
+    if env.device_type(device) == "cuda":
+        gpu = torch.cuda.mem_get_info(torch.device(device))[1] / GIB
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB if hasattr(os, "sysconf") else 16.0
     folder = cache_dir or os.environ.get("HF_HOME") or os.path.expanduser("~")
     while not os.path.exists(folder):

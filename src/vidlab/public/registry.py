@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from vidlab import env
+
 # Memory classes a reader can be in: GPU memory in GiB (None: no GPU), and the system RAM assumed.
 MEMORY_CLASSES = {
     "cpu": {"gpu_gib": None, "ram_gib": 16, "about": "no GPU: the smallest settings, minutes to hours per clip"},
@@ -138,12 +140,13 @@ def choose_dtype(name: str, device: str, capability: tuple | None = None) -> str
     fp32. On Apple's mps, the model's own precision if that is fp16, else fp32.
     """
     e = entry(name)
-    if device == "cpu":
+    kind = env.device_type(device)  # "cuda:1" and torch.device("cuda") are CUDA too
+    if kind == "cpu":
         return "float32"
-    if device == "mps":
+    if kind == "mps":
         return "float16" if e.trained_in == "fp16" else "float32"
-    if device != "cuda":
-        raise ValueError(f"device={device!r}: expected 'cpu', 'cuda' or 'mps'")
+    if kind != "cuda":
+        raise ValueError(f"device={str(device)!r}: expected 'cpu', 'cuda' (or 'cuda:N') or 'mps'")
     if capability is not None and capability[0] >= 8:
         return "bfloat16" if e.trained_in == "bf16" else "float16"
     return {"fp16": "float16", "fp16-checked": "float16-checked", "fp32": "float32"}[e.on_t4]
@@ -158,8 +161,9 @@ def conditioner_dtype(name: str, device: str, dtype: str) -> str:
     The small CLIP encoders keep the denoiser's precision.
     """
     big = entry(name).text_tokens is not None and entry(name).text_tokens > 77
+    on_cpu = env.device_type(device) == "cpu"
     if not big:
-        return "float32" if device == "cpu" else dtype.replace("-checked", "")
-    if device == "cpu":
+        return "float32" if on_cpu else dtype.replace("-checked", "")
+    if on_cpu:
         return "bfloat16"
     return "float16" if dtype in ("float32", "float16-checked") else dtype
