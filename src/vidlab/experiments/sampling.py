@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from vidlab import evaluate, pipeline, probes
 from vidlab.experiments.core import each_seed, experiment
-from vidlab.experiments.failures import classify, compact, rates_by
+from vidlab.experiments.failures import KINDS, classify, compact, rates_by
 from vidlab.experiments.ood import CONDITIONS
 
 STEPS = (1, 2, 5, 10, 25)
@@ -39,10 +39,10 @@ def samplers_and_steps(ctx) -> dict:
                 pipe.scheduler = pipeline.sampler(name, pipe.scheduler.config)
                 videos = evaluate.continue_clips(pipe, clips, n)
                 per_clip = classify(videos, clips, pipe.training_config["context_frames"], truth)
-                ctx.results.add({"seed": seed, "where": where, "sampler": name, "steps": n,
+                ctx.results.add({"seed": seed, "where": where, "sampler": name, "steps": n, "kinds": list(KINDS),
                                  "per_clip": compact(per_clip)})
             pipe.scheduler = pipeline.sampler("DDIM", pipe.scheduler.config)
-    return rates_by(ctx.results.rows(), ("where", "sampler", "steps"))
+    return rates_by(ctx.results.rows(), ("where", "sampler", "steps"), reference={"sampler": "DDIM", "steps": 25})
 
 
 @experiment("training_time", models=each_seed())
@@ -58,5 +58,6 @@ def training_time(ctx) -> dict:
                 clips, truth = _held_out(ctx, pipe, params)
                 videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps)
                 per_clip = classify(videos, clips, pipe.training_config["context_frames"], truth)
-                ctx.results.add({"seed": seed, "minutes": minutes, "where": where, "per_clip": compact(per_clip)})
-    return rates_by(ctx.results.rows(), ("where", "minutes"))
+                ctx.results.add({"seed": seed, "minutes": minutes, "where": where, "kinds": list(KINDS),
+                                 "per_clip": compact(per_clip)})
+    return rates_by(ctx.results.rows(), ("where", "minutes"), reference={"minutes": ctx.mode.train_minutes})

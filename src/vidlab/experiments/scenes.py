@@ -14,7 +14,7 @@ import numpy as np
 from vidlab import evaluate, probes
 from vidlab.experiments import stats
 from vidlab.experiments.core import each_seed, experiment
-from vidlab.experiments.failures import classify, compact, rates_by
+from vidlab.experiments.failures import KINDS, classify, compact, rates_by
 
 SCENES = ("collision", "occlusion", "table")
 GUIDANCE = (1.0, 2.0, 4.0)
@@ -127,9 +127,10 @@ def guidance(ctx) -> dict:
                 videos = evaluate.continue_clips(pipe, clips, ctx.mode.sampling_steps, with_captions=True,
                                                  guidance_scale=scale)
                 per_clip = classify(videos, clips, pipe.training_config["context_frames"])
-                ctx.results.add({"seed": seed, "guidance": scale, "scene": scenario, "per_clip": compact(per_clip)})
+                ctx.results.add({"seed": seed, "guidance": scale, "scene": scenario, "kinds": list(KINDS),
+                                 "per_clip": compact(per_clip)})
     add_probe_floor(ctx)
-    return rates_by(ctx.results.rows(), ("scene", "guidance"))
+    return rates_by(ctx.results.rows(), ("scene", "guidance"), reference={"guidance": 1.0})
 
 
 def add_probe_floor(ctx) -> None:
@@ -141,5 +142,6 @@ def add_probe_floor(ctx) -> None:
         settings = ctx.clip_settings(scenarios=SCENES, text=True)
         clips = scene_clips(settings, scenario, max(2, ctx.mode.clips // 2))
         per_clip = classify([c.video for c in clips], clips, settings["context_frames"])
-        ctx.results.add({"seed": "truth", "guidance": "truth", "scene": scenario, "per_clip": compact(per_clip)})
+        ctx.results.add({"seed": "truth", "guidance": "truth", "scene": scenario, "kinds": list(KINDS),
+                             "per_clip": compact(per_clip)})
 

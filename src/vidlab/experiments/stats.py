@@ -1,9 +1,19 @@
-"""Intervals for the experiments' figures, from scipy: rates, medians, and the spread over training seeds.
+"""Intervals and tests for the experiments' figures: the training seed is the unit, the clips come second.
 
-- :func:`rate`: a count out of n with its Wilson score interval (``scipy.stats.binomtest``);
-- :func:`median_ci`: a median with a bootstrap percentile interval (``scipy.stats.bootstrap``);
-- :func:`over_seeds`: the mean, standard deviation and range of one figure over training seeds;
-- :func:`differs`: whether two intervals are apart, or the difference is not detectable.
+An experiment measures N held-out clips on each of a few trained models (training seeds). The clips of one
+model are not independent draws of "the recipe": a seed that trained badly fails on many of its clips at once.
+So every interval about a recipe resamples training seeds first, then clips within each drawn seed (a
+two-level or cluster bootstrap, Davison and Hinkley 1997, section 3.8), and the per-seed figures go with it.
+With 3 seeds such an interval is rough (a bootstrap over 3 units cannot see more spread than they show), which
+is why the per-seed figures are always printed beside it.
+
+- :func:`rate`, :func:`median_ci`: one sample's rate (Wilson) and median (bootstrap), for a single model;
+- :func:`cluster_rate`, :func:`cluster_median`: a recipe's rate and median over seeds and clips, per seed too;
+- :func:`difference`: two conditions compared on the same models (and, when ``paired``, the same clips): the
+  difference with its two-level bootstrap interval, and a test of it (McNemar's exact test for yes/no
+  outcomes on the same clips, Wilcoxon's signed-rank test for paired numbers, scipy.stats). "No detectable
+  difference" is said only when this interval holds 0;
+- :func:`over_seeds`: the mean, standard deviation and range of one figure per seed.
 """
 
 from __future__ import annotations
@@ -11,19 +21,20 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+RESAMPLES = 2000
+
 
 def rate(k: int, n: int, confidence: float = 0.95) -> dict:
-    """``k`` events in ``n`` trials: the rate and its Wilson score interval."""
+    """``k`` events in ``n`` trials of ONE model: the rate and its Wilson score interval (clips independent)."""
     if n <= 0 or not 0 <= k <= n:
         raise ValueError(f"k={k}, n={n}: expected 0 <= k <= n and n > 0")
     ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence, method="wilson")
     return {"k": int(k), "n": int(n), "rate": k / n, "low": float(ci.low), "high": float(ci.high)}
 
 
-def median_ci(values, confidence: float = 0.95, seed: int = 0, resamples: int = 2000) -> dict:
-    """The median of ``values`` and a bootstrap percentile interval (inf values allowed: a missed ball)."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
+def median_ci(values, confidence: float = 0.95, seed: int = 0, resamples: int = RESAMPLES) -> dict:
+    """The median of ONE sample and a bootstrap percentile interval (inf values allowed: a missed ball)."""
+    values = _finite_or_inf(values)
     if len(values) == 0:
         return {"median": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0}
     if len(values) == 1 or np.all(values == values[0]):
@@ -36,6 +47,58 @@ def median_ci(values, confidence: float = 0.95, seed: int = 0, resamples: int = 
             "high": float(res.confidence_interval.high), "n": len(values)}
 
 
+def cluster_rate(flags_by_seed, confidence: float = 0.95, seed: int = 0, resamples: int = RESAMPLES) -> dict:
+    """The share of clips with an event, over every training seed's clips (``flags_by_seed``: one list of
+    True/False per seed), with a two-level bootstrap interval and each seed's own rate."""
+    groups = _groups(flags_by_seed, float)
+    pooled = np.concatenate(groups)
+    low, high = _interval(_two_level(groups, np.mean, resamples, seed), confidence)
+    return {"k": int(pooled.sum()), "n": len(pooled), "rate": float(pooled.mean()), "low": low, "high": high,
+            "per_seed": [float(g.mean()) for g in groups]}
+
+
+def cluster_median(values_by_seed, confidence: float = 0.95, seed: int = 0, resamples: int = RESAMPLES) -> dict:
+    """The median over every training seed's clips (inf allowed: a missed ball; NaN dropped), with a two-level
+    bootstrap interval and each seed's own median."""
+    groups = [g for g in (_finite_or_inf(v) for v in values_by_seed) if len(g)]
+    if not groups:
+        return {"median": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0, "per_seed": []}
+    low, high = _interval(_two_level(groups, np.median, resamples, seed), confidence)
+    return {"median": float(np.median(np.concatenate(groups))), "low": low, "high": high,
+            "n": sum(len(g) for g in groups), "per_seed": [float(np.median(g)) for g in groups]}
+
+
+def difference(a_by_seed, b_by_seed, paired: bool = True, statistic: str = "mean", confidence: float = 0.95,
+               seed: int = 0, resamples: int = RESAMPLES) -> dict:
+    """Condition b minus condition a, measured on the same training seeds (``*_by_seed``: one list per seed).
+
+    ``paired``: clip i of a seed is the same clip in both conditions (the same held-out clip, another sampler,
+    say); the bootstrap then draws the same clips for both. Unpaired (other clips, the same models): seeds are
+    drawn together and clips apart. ``statistic``: "mean" (a rate, for True/False outcomes) or "median".
+
+    Returns the difference, its two-level bootstrap interval, each seed's difference, whether the interval
+    excludes 0 (``detectable``), and a test's p-value: McNemar's exact test on the discordant clips (paired
+    yes/no outcomes), Wilcoxon's signed-rank test (paired numbers) or Mann-Whitney's (unpaired), over all
+    seeds' clips together (these tests take clips as independent; the interval does not).
+    """
+    a, b = _groups(a_by_seed, float), _groups(b_by_seed, float)
+    if len(a) != len(b):
+        raise ValueError(f"{len(a)} seeds against {len(b)}: compare conditions on the same training seeds")
+    if paired and any(len(x) != len(y) for x, y in zip(a, b, strict=True)):
+        raise ValueError("paired=True needs the same clips in both conditions; got "
+                         f"{[len(x) for x in a]} against {[len(y) for y in b]} clips per seed")
+    if statistic not in ("mean", "median"):
+        raise ValueError(f"statistic={statistic!r}: expected 'mean' or 'median'")
+    fn = np.mean if statistic == "mean" else np.median
+    draws = _two_level_difference(a, b, fn, paired, resamples, seed)
+    low, high = _interval(draws, confidence)
+    estimate = float(fn(np.concatenate(b)) - fn(np.concatenate(a)))
+    test, p = _test(np.concatenate(a), np.concatenate(b), paired)
+    return {"difference": estimate, "low": low, "high": high, "detectable": bool(low > 0 or high < 0),
+            "per_seed": [float(fn(y) - fn(x)) for x, y in zip(a, b, strict=True)], "test": test, "p": p,
+            "statistic": statistic, "paired": paired}
+
+
 def over_seeds(values) -> dict:
     """One figure measured once per training seed: mean, standard deviation (n - 1), min, max and n."""
     values = np.asarray(values, dtype=float)
@@ -45,6 +108,66 @@ def over_seeds(values) -> dict:
             "min": float(values.min()), "max": float(values.max()), "n": len(values)}
 
 
-def differs(a: dict, b: dict) -> bool:
-    """Whether two intervals (dicts with "low" and "high") do not overlap: a difference the data can show."""
-    return a["high"] < b["low"] or b["high"] < a["low"]
+def _groups(by_seed, dtype) -> list:
+    groups = [np.asarray(g, dtype=dtype).ravel() for g in by_seed]
+    if not groups or any(len(g) == 0 for g in groups):
+        raise ValueError(f"expected one non-empty list of clip outcomes per training seed, got sizes "
+                         f"{[len(g) for g in groups]}")
+    return groups
+
+
+def _finite_or_inf(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float).ravel()
+    return values[~np.isnan(values)]
+
+
+def _two_level(groups: list, fn, resamples: int, seed: int) -> np.ndarray:
+    """``fn`` of the pooled clips of a resample: seeds drawn with replacement, then clips within each."""
+    rng = np.random.default_rng(seed)
+    out = np.empty(resamples)
+    for r in range(resamples):
+        picks = rng.integers(len(groups), size=len(groups))
+        out[r] = fn(np.concatenate([groups[p][rng.integers(len(groups[p]), size=len(groups[p]))] for p in picks]))
+    return out
+
+
+def _two_level_difference(a: list, b: list, fn, paired: bool, resamples: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.empty(resamples)
+    for r in range(resamples):
+        picks = rng.integers(len(a), size=len(a))
+        xs, ys = [], []
+        for p in picks:
+            i = rng.integers(len(a[p]), size=len(a[p]))
+            xs.append(a[p][i])
+            ys.append(b[p][i if paired else rng.integers(len(b[p]), size=len(b[p]))])
+        out[r] = fn(np.concatenate(ys)) - fn(np.concatenate(xs))
+    return out
+
+
+def _interval(draws: np.ndarray, confidence: float) -> tuple:
+    """Percentile interval of bootstrap draws (inf draws allowed: a resample whose median ball was lost)."""
+    tail = (1 - confidence) / 2 * 100
+    with np.errstate(invalid="ignore"):
+        low, high = np.percentile(draws, [tail, 100 - tail], method="linear")
+    return float(low), float(high)
+
+
+def _test(a: np.ndarray, b: np.ndarray, paired: bool) -> tuple:
+    """(name, p): McNemar exact for paired 0/1 outcomes, Wilcoxon signed-rank for paired numbers,
+    Mann-Whitney U otherwise. p is 1.0 when the outcomes never differ."""
+    binary = np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all()
+    if paired and binary:
+        only_b, only_a = int(((b == 1) & (a == 0)).sum()), int(((a == 1) & (b == 0)).sum())
+        if only_a + only_b == 0:
+            return "McNemar exact", 1.0
+        return "McNemar exact", float(stats.binomtest(only_b, only_a + only_b, 0.5).pvalue)
+    finite = np.isfinite(a) & np.isfinite(b) if paired else None
+    if paired:
+        d = b[finite] - a[finite]
+        if not np.any(d != 0):
+            return "Wilcoxon signed-rank", 1.0
+        return "Wilcoxon signed-rank", float(stats.wilcoxon(d[d != 0]).pvalue)
+    if np.array_equal(np.sort(a), np.sort(b)):
+        return "Mann-Whitney U", 1.0
+    return "Mann-Whitney U", float(stats.mannwhitneyu(a, b).pvalue)
