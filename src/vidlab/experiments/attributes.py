@@ -107,19 +107,17 @@ def size_vs_velocity(ctx) -> dict:
 
 
 def summarize(rows: list) -> dict:
-    """Swapped pairs: the share of judged clips that followed velocity (Wilson interval; per seed). Both: the
-    median speed error |generated - true| in units/s. (On trained pairs colour and velocity agree, so there
-    the speed error is the check that the model learned the speeds at all.)"""
+    """Swapped pairs: the share of judged clips that followed velocity (over seeds, then clips; per seed).
+    Both: the median speed error |generated - true| in units/s. (On trained pairs colour and velocity agree,
+    so there the speed error is the check that the model learned the speeds at all.)"""
     summary = {}
     for shown in ("swapped", "as trained"):
-        part = [r for r in rows if r["shown"] == shown]
-        errors = [abs(j["generated_speed"] - j["true_speed"]) for r in part for j in r["per_clip"]]
-        summary[shown] = {"speed_error": stats.median_ci(errors),
+        part = sorted((r for r in rows if r["shown"] == shown), key=lambda r: r["seed"])
+        errors = [[abs(j["generated_speed"] - j["true_speed"]) for j in r["per_clip"]] for r in part]
+        summary[shown] = {"speed_error": stats.cluster_median(errors),
                           "not_judged": sum(r["follows_none"] for r in part)}
         if shown == "swapped":
-            judged = [r["follows_velocity"] + r["follows_attribute"] for r in part]
-            followed = sum(r["follows_velocity"] for r in part)
-            summary[shown]["follows_velocity"] = stats.rate(followed, max(1, sum(judged)))
-            summary[shown]["per_seed"] = stats.over_seeds([r["follows_velocity"] / max(1, n)
-                                                           for r, n in zip(part, judged, strict=True)])
+            judged = [[j["follows"] == "velocity" for j in r["per_clip"] if j["follows"] != "none"] for r in part]
+            summary[shown]["follows_velocity"] = stats.cluster_rate(judged)
+            summary[shown]["per_seed"] = stats.over_seeds(summary[shown]["follows_velocity"]["per_seed"])
     return summary

@@ -97,16 +97,16 @@ def memorisation(ctx) -> dict:
 
 
 def summarize(rows: list) -> dict:
-    """Per training-set size: the share of clips whose motion is closer to a retrieved clip than to the truth,
-    and the median distances (px) to each."""
+    """Per training-set size: the share of judged clips whose motion is closer to a retrieved clip than to the
+    truth, and the median distances (px) to each (over seeds, then clips; per seed)."""
     summary = {}
     for pool in sorted({r["pool"] for r in rows}):
-        part = [r for r in rows if r["pool"] == pool]
-        clips = [c for r in part for c in r["per_clip"]]
-        n = max(1, sum(r["judged"] for r in part))
+        part = sorted((r for r in rows if r["pool"] == pool), key=lambda r: r["seed"])
+        judged = [[c for c in r["per_clip"] if np.isfinite(c["to_truth"])] for r in part]
         summary[str(pool)] = {
-            **{f"closer_to_nearest_by_{way}": stats.rate(sum(r[f"closer_to_nearest_by_{way}"] for r in part), n)
+            **{f"closer_to_nearest_by_{way}": stats.cluster_rate([[c[f"to_nearest_by_{way}"] < c["to_truth"]
+                                                                   for c in clips] for clips in judged])
                for way in ("pixels", "state")},
-            **{key: stats.median_ci([c[key] for c in clips])
+            **{key: stats.cluster_median([[c[key] for c in r["per_clip"]] for r in part])
                for key in ("to_truth", "to_nearest_by_pixels", "to_nearest_by_state", "nearest_by_pixels_to_truth")}}
     return summary

@@ -8,8 +8,6 @@ its velocity error is measured on held-out clips inside the ranges and on each s
 
 from __future__ import annotations
 
-import numpy as np
-
 from vidlab import evaluate, world
 from vidlab.experiments import stats
 from vidlab.experiments.core import each_seed, experiment
@@ -60,7 +58,8 @@ def add_probe_floor(ctx) -> None:
 
 
 def summarize(rows: list) -> dict:
-    """Per condition: the velocity error over seeds, a bootstrap interval over all clips, and OOD/ID ratios."""
+    """Per condition: the velocity error per seed, its median over seeds then clips (two-level bootstrap), the
+    OOD/ID ratio per seed, and the difference from in distribution on the same models (other clips)."""
     by = {(r["seed"], r["condition"]): r for r in rows}
     seeds = sorted({r["seed"] for r in rows if r["seed"] != "truth"  # seeds with every condition measured
                     and all((r["seed"], c) in by for c in CONDITIONS)})
@@ -69,10 +68,13 @@ def summarize(rows: list) -> dict:
         errors = [by[s, condition]["velocity_error_px"] for s in seeds]
         ratios = [by[s, condition]["velocity_error_px"] / by[s, "in distribution"]["velocity_error_px"]
                   for s in seeds]
-        pooled = np.concatenate([by[s, condition]["per_clip"]["velocity_error_px"] for s in seeds])
+        clips = [by[s, condition]["per_clip"]["velocity_error_px"] for s in seeds]
         summary[condition] = {"velocity_error_px": stats.over_seeds(errors),
-                              "velocity_error_px_all_clips": stats.median_ci(pooled),
+                              "velocity_error_px_all_clips": stats.cluster_median(clips),
                               "ratio_to_id": stats.over_seeds(ratios),
+                              "minus_id": stats.difference([by[s, "in distribution"]["per_clip"]["velocity_error_px"]
+                                                            for s in seeds], clips, paired=False,
+                                                           statistic="median"),
                               "center_error_px": stats.over_seeds([by[s, condition]["center_error_px"] for s in seeds]),
                               "correct_count": stats.over_seeds([by[s, condition]["correct_count"] for s in seeds])}
         if ("truth", condition) in by:  # the probes on the true clips

@@ -89,28 +89,33 @@ def measure_each_seed(ctx, scenario: str, measure) -> None:
 def object_permanence(ctx) -> dict:
     """Occlusion: does the ball come out from behind the wall at the right time and place, and speed?"""
     measure_each_seed(ctx, "occlusion", reemergence)
-    clips = [c for r in ctx.results.rows() for c in r["per_clip"]]
+    by_seed = [r["per_clip"] for r in sorted(ctx.results.rows(), key=lambda r: r["seed"])]
     by_hidden = {}
-    for frames in sorted({c["hidden_frames"] for c in clips}):
-        group = [c for c in clips if c["hidden_frames"] == frames]
-        by_hidden[str(frames)] = {"reappeared": stats.rate(sum(c["reappeared"] for c in group), len(group)),
-                                  "error_px": stats.median_ci([c["error_px"] for c in group]),
-                                  "step_error_px": stats.median_ci([c["step_error_px"] for c in group])}
-    return {"clips": len(clips), "reappeared": stats.rate(sum(c["reappeared"] for c in clips), max(1, len(clips))),
-            "error_px": stats.median_ci([c["error_px"] for c in clips]), "by_hidden_frames": by_hidden}
+    for frames in sorted({c["hidden_frames"] for clips in by_seed for c in clips}):
+        groups = [g for g in ([c for c in clips if c["hidden_frames"] == frames] for clips in by_seed) if g]
+        by_hidden[str(frames)] = {"reappeared": stats.cluster_rate([[c["reappeared"] for c in g] for g in groups]),
+                                  "error_px": stats.cluster_median([[c["error_px"] for c in g] for g in groups]),
+                                  "step_error_px": stats.cluster_median([[c["step_error_px"] for c in g]
+                                                                         for g in groups])}
+    return {"clips": sum(map(len, by_seed)),
+            "reappeared": stats.cluster_rate([[c["reappeared"] for c in clips] for clips in by_seed]),
+            "error_px": stats.cluster_median([[c["error_px"] for c in clips] for clips in by_seed]),
+            "by_hidden_frames": by_hidden}
 
 
 @experiment("momentum", models=SCENE_MODELS)
 def momentum_experiment(ctx) -> dict:
     """Collision: is momentum conserved, and kinetic energy (the collisions are elastic)?"""
     measure_each_seed(ctx, "collision", lambda video, clip, k: momentum(video, clip))
-    met = [c for r in ctx.results.rows() for c in r["per_clip"] if c["true_collision"]]
-    n, who_measured = max(1, len(met)), ("model", "truth")
-    return {"clips_with_a_collision": len(met),
-            **{f"{who}_collision_found": stats.rate(sum(c[who]["found"] for c in met), n) for who in who_measured},
-            **{f"{who}_{key}": stats.median_ci([c[who][key] for c in met])
+    met = [[c for c in r["per_clip"] if c["true_collision"]] for r in sorted(ctx.results.rows(),
+                                                                               key=lambda r: r["seed"])]
+    who_measured = ("model", "truth")
+    return {"clips_with_a_collision": sum(map(len, met)),
+            **{f"{who}_collision_found": stats.cluster_rate([[c[who]["found"] for c in m] for m in met])
+               for who in who_measured},
+            **{f"{who}_{key}": stats.cluster_median([[c[who][key] for c in m] for m in met])
                for who in who_measured for key in ("momentum_change", "energy_ratio")},
-            "interpenetration": stats.rate(sum(c["interpenetration"] for c in met), n)}
+            "interpenetration": stats.cluster_rate([[c["interpenetration"] for c in m] for m in met])}
 
 
 @experiment("guidance", models=SCENE_MODELS)
