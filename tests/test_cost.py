@@ -1,6 +1,8 @@
 """vidlab.cost: token counts against real latent shapes, the H100 curve against its own measurements, and the
 cost model's arithmetic."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -77,10 +79,12 @@ def test_a_film_is_its_clips():
 
 def test_every_figure_names_its_source():
     cited = [*figures.GPU_HOUR.values(), *figures.API_PER_SECOND.values(), *figures.PUBLISHED_CLIP_SECONDS.values()]
-    cited += [v for spec in figures.GPU_SPECS.values() for v in spec.values()]
+    cited += [v for spec in figures.GPU_SPECS.values() for v in spec.values()] + list(figures.STOCK_CLIP.values())
     assert all(c.source and c.unit and c.kind in {"primary", "secondary", "measured", "estimate"} for c in cited)
     assert str(figures.GPU_HOUR["H100"]).startswith("2.49-4.76 $/GPU-hour")
     assert set(figures.BLACKWELL_MEASURED) == set(figures.BLACKWELL_SOURCES)
+    references = (Path(__file__).resolve().parents[1] / "REFERENCES.md").read_text()
+    assert all(f'<a id="{src[1:]}">' in references for _, _, src in figures.COST_LEVERS)
 
 
 @pytest.mark.parametrize("model", sorted(figures.H100_STEP_POINTS))

@@ -86,6 +86,7 @@ H100_STEP_FIT_SOURCE = ("measured for this project on one H100 80GB, November 20
 GPU_SPECS = {  # dense tensor-core bf16 and memory bandwidth, from NVIDIA's published figures
     "H100 SXM": {"bf16_tflops": Cited(989.4, "TFLOP/s", "glennklockwood.com/garden/processors/h100, citing NVIDIA",
                                       "secondary"),
+                 "fp8_tflops": Cited(1978.9, "TFLOP/s", "same (dense)", "secondary"),
                  "bandwidth_tbs": Cited(3.35, "TB/s", "same", "secondary"),
                  "power_w": Cited(700, "W", "same (maximum)", "secondary")},
     "B200 (HGX, 1000 W)": {"bf16_tflops": Cited(2250, "TFLOP/s", "glennklockwood.com/garden/processors/B200, citing "
@@ -109,13 +110,42 @@ THIRTY_X = ("NVIDIA, GTC 2024: a GB200 NVL72 rack's real-time inference throughp
             "mixture-of-experts language model against the same number of H100s, FP4 against FP8 and a 72-GPU NVLink "
             "domain against 8-GPU nodes; NVIDIA's training claim for the same system is 4x. Not a video figure.")
 
-SORA_TIMELINE = [  # (date, what happened, source kind)
-    ("2024-02", "Sora shown with a technical report ('Video generation models as world simulators'); no public "
-                "access", "primary (OpenAI report)"),
-    ("2025-09-30", "Sora 2 launched; its API takes clips of 4, 8 or 12 s", "secondary"),
-    ("2025-10", "API list prices: sora-2 $0.10/s (720p), sora-2-pro $0.30-0.50/s", "secondary"),
-    ("2026-03-24", "OpenAI announced the Sora app closes on 2026-04-26 and the API on 2026-09-24, citing compute "
-                   "cost", "secondary"),
+SORA_TIMELINE = [  # (date, what happened, source); REFERENCES.md#sora-report, #sora-launch and #sora-since
+    ("2024-02-15", "Sora shown with a technical report ('Video generation models as world simulators'): clips of "
+                   "up to a minute; no public access",
+     "OpenAI's Sora page and post, as the press quoted them (secondary), REFERENCES.md#sora-report"),
+    ("2024-12-09", "Sora (Sora Turbo) opened to ChatGPT Plus and Pro subscribers: clips of up to 20 s, up to 1080p "
+                   "on Pro", "press reports of OpenAI's launch post (secondary), REFERENCES.md#sora-launch"),
+    ("2025-09-30", "Sora 2 launched; its API takes clips of 4, 8 or 12 s", "secondary, REFERENCES.md#sora-since"),
+    ("2025-10", "API list prices: sora-2 $0.10/s (720p), sora-2-pro $0.30-0.50/s", "secondary, REFERENCES.md#prices"),
+    ("2026-03-24", "OpenAI announced the end of Sora: the app closes on 2026-04-26 and the API on 2026-09-24, "
+                   "citing compute cost",
+     "press reports citing OpenAI's help page (secondary), REFERENCES.md#sora-since"),
+    ("2026-04-26", "the Sora app and web site closed", "the same press reports (secondary)"),
+    ("2026-09-24", "the Sora 2 models and the Videos API shut down, with no replacement API",
+     "OpenAI's sora-2 model page (primary), REFERENCES.md#sora-since"),
+]
+
+# What a realistic alternative to a generated establishing shot costs: a licensed stock clip.
+STOCK_CLIP = {
+    "Shutterstock, one HD clip (single purchase)": Cited(79, "$", "older list price reported by hdvideopro.com and "
+                                                         "lizenzfreievideos.com, REFERENCES.md#stock-footage",
+                                                         "secondary"),
+    "Shutterstock, HD clips in a pack of 25": Cited(1699 / 25, "$", "the same list (25 for $1,699)", "secondary"),
+    "Getty Images, royalty-free video": Cited((50, 500), "$", "a blog's summary of Getty's prices (imgpanda.com), "
+                                              "REFERENCES.md#stock-footage", "secondary"),
+}
+
+# The levers that set what a clip really costs in 2025-26, against the 50 steps x 2 passes this notebook prices.
+COST_LEVERS = [  # (lever, what it changes, source in REFERENCES.md)
+    ("step and guidance distillation", "4-8 steps of one pass instead of 50 steps of two (AnyFlow: 1-16 steps; "
+     "LTX-Video 0.9.8 distilled: guidance- and timestep-distilled)", "#distillation"),
+    ("generate small, then upscale", "denoise at 480-720p, then a latent upsampler doubles the sides (LTX-Video's "
+     "LTXLatentUpsamplePipeline)", "#distillation"),
+    ("FP8 / FP4 arithmetic", "H100: 1,979 dense FP8 TFLOP/s against 989 in bf16; B200: FP4 twice its FP8",
+     "#gpu-specs"),
+    ("caching", "reuse attention or block outputs between neighbouring steps (diffusers: Pyramid Attention "
+     "Broadcast, FasterCache, FirstBlockCache, MagCache, TaylorSeer)", "#diffusers"),
 ]
 
 ENERGY_NOTE = ("Delavande, Pierrard and Luccioni (arXiv 2509.19222): on one H100, energy per clip spans from a few Wh "
