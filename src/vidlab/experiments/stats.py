@@ -122,27 +122,48 @@ def _finite_or_inf(values) -> np.ndarray:
 
 
 def _two_level(groups: list, fn, resamples: int, seed: int) -> np.ndarray:
-    """``fn`` of the pooled clips of a resample: seeds drawn with replacement, then clips within each."""
+    """``fn`` of the pooled clips of each resample: seeds drawn with replacement, then clips within each."""
     rng = np.random.default_rng(seed)
-    out = np.empty(resamples)
-    for r in range(resamples):
-        picks = rng.integers(len(groups), size=len(groups))
-        out[r] = fn(np.concatenate([groups[p][rng.integers(len(groups[p]), size=len(groups[p]))] for p in picks]))
-    return out
+    picks = rng.integers(len(groups), size=(resamples, len(groups)))
+    return _reduce(fn, _draw_clips(_padded(groups), picks, rng))
 
 
 def _two_level_difference(a: list, b: list, fn, paired: bool, resamples: int, seed: int) -> np.ndarray:
+    """``fn``(b) - ``fn``(a) over resamples that draw the same seeds for both, and the same clips if paired."""
     rng = np.random.default_rng(seed)
-    out = np.empty(resamples)
-    for r in range(resamples):
-        picks = rng.integers(len(a), size=len(a))
-        xs, ys = [], []
-        for p in picks:
-            i = rng.integers(len(a[p]), size=len(a[p]))
-            xs.append(a[p][i])
-            ys.append(b[p][i if paired else rng.integers(len(b[p]), size=len(b[p]))])
-        out[r] = fn(np.concatenate(ys)) - fn(np.concatenate(xs))
-    return out
+    picks = rng.integers(len(a), size=(resamples, len(a)))
+    a_pad, b_pad = _padded(a), _padded(b)
+    uniform = rng.random((resamples, len(a), a_pad[0].shape[1]))
+    first = _draw_clips(a_pad, picks, rng, uniform)
+    second = _draw_clips(b_pad, picks, rng, uniform if paired else None)
+    return _reduce(fn, second) - _reduce(fn, first)
+
+
+def _padded(groups: list) -> tuple:
+    """Groups of clips as one [seeds, most clips] array, NaN past each group's end, and their lengths. (A NaN
+    in a group, an unmeasurable clip, is skipped by the reductions like the padding.)"""
+    out = np.full((len(groups), max(len(g) for g in groups)), np.nan)
+    for i, g in enumerate(groups):
+        out[i, :len(g)] = g
+    return out, np.array([len(g) for g in groups])
+
+
+def _draw_clips(padded: tuple, picks: np.ndarray, rng, uniform=None) -> np.ndarray:
+    """[resamples, seeds x clips]: for each drawn seed, its clips drawn with replacement (NaN-padded)."""
+    padded, lengths = padded
+    if uniform is None:
+        uniform = rng.random((*picks.shape, padded.shape[1]))
+    n = lengths[picks][..., None]
+    index = np.minimum((uniform * n).astype(int), n - 1)
+    drawn = padded[picks[..., None], index]
+    drawn[np.arange(padded.shape[1]) >= n] = np.nan
+    return drawn.reshape(len(picks), -1)
+
+
+def _reduce(fn, drawn: np.ndarray) -> np.ndarray:
+    """The mean or median of each resample, skipping the padding."""
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(drawn, axis=1) if fn is np.mean else np.nanmedian(drawn, axis=1)
 
 
 def _interval(draws: np.ndarray, confidence: float) -> tuple:
