@@ -8,7 +8,8 @@
 - ``loading``: :func:`load`, through the same ``from_pretrained`` call a reader writes;
 - ``generating``: :func:`generate`, with a record of the run and the latents of every step;
 - ``tiny``: the random-weight stand-ins of every entry, for tests and fast mode (``tiny=True``);
-- ``trials``: physics with exact truth, the first frames of a world clip continued by a model and measured.
+- ``trials``: physics with exact truth, the first frames of a world clip continued by a model and measured;
+- ``measures``: what the trials score, the shape of the motion, which needs no scale, and the refusals.
 """
 
 from vidlab.public.generating import Generation, decode_latents, generate

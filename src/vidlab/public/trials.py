@@ -147,6 +147,16 @@ def open_world(scenario: str, seed: int, width: int, height: int, num_frames: in
     path is centred in the frame (the physics does not change under a sideways shift). Scenery (tables,
     occluders) is not drawn by the style, so scenarios with scenery are refused.
     """
+    path = open_world_path(scenario, seed, width, height, num_frames, fps, **params)
+    visible = np.ones(path["radii"].shape, bool)
+    return draw(path["centers"], path["radii"], path["colors"], visible, width, height, style,
+                path["gravity_px_s2"], fps, path["floor_y"])
+
+
+def open_world_path(scenario: str, seed: int, width: int, height: int, num_frames: int, fps: float,
+                    **params) -> dict:
+    """The truth of :func:`open_world` without drawing it: ``centers`` [T, N, 2] and ``radii`` [T, N] px,
+    ``colors`` [T, N, 3], ``floor_y`` px (None without a floor) and ``gravity_px_s2``."""
     p = check_params({"num_frames": num_frames, "fps": fps, **params})
     balls, walls, scenery, gravity = build_scene(scenario, p, np.random.default_rng(seed))
     if scenery:
@@ -164,11 +174,10 @@ def open_world(scenario: str, seed: int, width: int, height: int, num_frames: in
     scale = (height if floor_y is None else floor_y + 0.5) / WORLD_SIZE  # world y [0, 10] above the floor
     r = np.array([b.radius for b in balls])
     shift = (width / scale - (pos[..., 0] - r).min() - (pos[..., 0] + r).max()) / 2  # the path's extent centred
-    centers = (pos + np.array([shift, 0.0])) * scale - 0.5
-    radii = np.broadcast_to(r * scale, pos.shape[:2])
-    colors = np.broadcast_to(np.array([b.rgb for b in balls], np.uint8), (*pos.shape[:2], 3))
-    visible = np.ones(pos.shape[:2], bool)
-    return draw(centers, radii, colors, visible, width, height, style, gravity * scale, fps, floor_y)
+    return {"centers": (pos + np.array([shift, 0.0])) * scale - 0.5,
+            "radii": np.broadcast_to(r * scale, pos.shape[:2]).copy(),
+            "colors": np.broadcast_to(np.array([b.rgb for b in balls], np.uint8), (*pos.shape[:2], 3)).copy(),
+            "floor_y": floor_y, "gravity_px_s2": gravity * scale}
 
 
 def truth_for(scene: Scene, seed: int, width: int, height: int, num_frames: int, fps: float,
