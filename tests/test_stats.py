@@ -89,3 +89,11 @@ def test_the_calibrated_gravity_check_catches_a_wrong_fall(true_clips):
     assert g == pytest.approx(1.3 * clip.gravity_px_s2, rel=0.01)
     assert fit_noise.gravity_significantly_off(g, se, dof, clip.gravity_px_s2, failures.GRAVITY_WRONG)
     assert fit_noise.gravity_significantly_off(None, None, 0, clip.gravity_px_s2, 0.1)  # no fit: the ball is lost
+
+
+def test_a_difference_leaves_out_unmeasurable_clips():
+    a = [[0.4, np.nan, 0.5, 0.3], [0.2, 0.3, 0.4, np.nan]]
+    b = [[0.9, 0.8, np.nan, 0.7], [0.6, 0.8, 0.7, 0.9]]
+    paired, unpaired = stats.difference(a, b, statistic="median"), stats.difference(a, b, False, "median")
+    assert np.isfinite(paired["difference"]) and paired["detectable"] and unpaired["detectable"]
+    assert np.isfinite(unpaired["p"]) and unpaired["test"] == "Mann-Whitney U"

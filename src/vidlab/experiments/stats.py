@@ -90,6 +90,7 @@ def difference(a_by_seed, b_by_seed, paired: bool = True, statistic: str = "mean
     if statistic not in ("mean", "median"):
         raise ValueError(f"statistic={statistic!r}: expected 'mean' or 'median'")
     fn = np.mean if statistic == "mean" else np.median
+    a, b = _measurable(a, b, paired)
     draws = _two_level_difference(a, b, fn, paired, resamples, seed)
     low, high = _interval(draws, confidence)
     estimate = float(fn(np.concatenate(b)) - fn(np.concatenate(a)))
@@ -114,6 +115,18 @@ def _groups(by_seed, dtype) -> list:
         raise ValueError(f"expected one non-empty list of clip outcomes per training seed, got sizes "
                          f"{[len(g) for g in groups]}")
     return groups
+
+
+def _measurable(a: list, b: list, paired: bool) -> tuple:
+    """Drop unmeasurable clips (NaN): paired, a clip leaves both conditions; unpaired, each side alone."""
+    if paired:
+        keep = [~(np.isnan(x) | np.isnan(y)) for x, y in zip(a, b, strict=True)]
+        a, b = [x[k] for x, k in zip(a, keep, strict=True)], [y[k] for y, k in zip(b, keep, strict=True)]
+    else:
+        a, b = [x[~np.isnan(x)] for x in a], [y[~np.isnan(y)] for y in b]
+    if any(len(g) == 0 for g in (*a, *b)):
+        raise ValueError("a training seed has no measurable clip (all NaN) in one condition: nothing to compare")
+    return a, b
 
 
 def _finite_or_inf(values) -> np.ndarray:
@@ -170,7 +183,7 @@ def _interval(draws: np.ndarray, confidence: float) -> tuple:
     """Percentile interval of bootstrap draws (inf draws allowed: a resample whose median ball was lost)."""
     tail = (1 - confidence) / 2 * 100
     with np.errstate(invalid="ignore"):
-        low, high = np.percentile(draws, [tail, 100 - tail], method="linear")
+        low, high = np.nanpercentile(draws, [tail, 100 - tail], method="linear")  # inf - inf: no draw
     return float(low), float(high)
 
 
