@@ -23,15 +23,14 @@ from diffusers.training_utils import EMAModel
 from vidlab import env, runs, train, world
 from vidlab.pipeline import VidlabPipeline, load_pretrained
 
-TINY = dict(batch_size=2, channels=16, depth=1, checkpoint_every=2, num_frames=8, context_frames=2)
 CLI_TINY = ["--batch-size", "2", "--channels", "16", "--depth", "1", "--checkpoint-every", "2", "--num-frames", "8",
             "--context-frames", "2"]
 
 
 # --- one device for every tensor -------------------------------------------------------------------------
 
-def test_a_training_step_on_meta_makes_every_tensor_on_the_data_device():
-    cfg = train.TrainConfig(text=True, **TINY)
+def test_a_training_step_on_meta_makes_every_tensor_on_the_data_device(tiny):
+    cfg = train.TrainConfig(text=True, **tiny)
     denoiser, text = (net.to("meta") for net in train.build(cfg))
     params = list(denoiser.parameters()) + list(text.parameters())
     optimizer, ema = torch.optim.AdamW(params, lr=1e-3), EMAModel(params, decay=0.9)
@@ -45,8 +44,8 @@ def test_a_training_step_on_meta_makes_every_tensor_on_the_data_device():
     assert train.step_flops(denoiser, cfg) > 0  # its batch is made on the net's device too
 
 
-def test_a_sampling_step_on_meta_keeps_every_tensor_on_the_pipeline_device():
-    cfg = train.TrainConfig(text=True, **TINY)
+def test_a_sampling_step_on_meta_keeps_every_tensor_on_the_pipeline_device(tiny):
+    cfg = train.TrainConfig(text=True, **tiny)
     denoiser, text = train.build(cfg)
     scheduler = DDIMScheduler.from_config(train.training_scheduler(cfg).config, clip_sample=True)
     pipe = VidlabPipeline(denoiser, scheduler, text, training_config={"context_frames": 2, "size": 32,
@@ -57,9 +56,9 @@ def test_a_sampling_step_on_meta_keeps_every_tensor_on_the_pipeline_device():
     assert out.frames.device.type == "meta" and out.frames.shape == (1, 12, 32, 32, 3)
 
 
-def test_resume_puts_the_restored_ema_weights_on_the_training_device(tmp_path):
+def test_resume_puts_the_restored_ema_weights_on_the_training_device(tmp_path, tiny):
     """Accelerate restores registered objects (the EMA weights) on the CPU; training may run elsewhere."""
-    net = train.build(train.TrainConfig(**TINY))[0].to("meta")
+    net = train.build(train.TrainConfig(**tiny))[0].to("meta")
     params = list(net.parameters())
     ema = EMAModel(params, decay=0.9)
     optimizer = torch.optim.AdamW(params, lr=1e-3)
@@ -89,9 +88,9 @@ def test_a_missing_gpu_is_named_with_the_fix():
         load_pretrained(device="cuda")
 
 
-def test_the_training_device_is_checked_and_named(tmp_path):
+def test_the_training_device_is_checked_and_named(tmp_path, tiny):
     with pytest.raises(ValueError, match=f"device='meta': this process already trains on {env.pick_device()}"):
-        train.train(train.TrainConfig(steps=1, **TINY), tmp_path / "run", device="meta")
+        train.train(train.TrainConfig(steps=1, **tiny), tmp_path / "run", device="meta")
     if env.pick_device() != "cuda":
         result = subprocess.run([sys.executable, "-m", "vidlab.train", "--output", str(tmp_path / "cli"),
                                  "--device", "cuda"], capture_output=True, text=True)
@@ -158,8 +157,8 @@ def test_records_name_the_device_and_precision():
 
 # --- several processes ---------------------------------------------------------------------------------
 
-def test_each_process_draws_its_own_clips_and_one_process_keeps_the_old_seeds():
-    cfg = train.TrainConfig(**TINY)
+def test_each_process_draws_its_own_clips_and_one_process_keeps_the_old_seeds(tiny):
+    cfg = train.TrainConfig(**tiny)
     alone, first, second = train.make_batch(cfg, 5), train.make_batch(cfg, 5, 0, 2), train.make_batch(cfg, 5, 1, 2)
     assert torch.equal(alone[0], train.make_batch(cfg, 5, 0, 1)[0])
     assert not torch.equal(first[0], second[0])
@@ -229,15 +228,11 @@ def test_two_processes_train_on_different_clips_and_write_each_file_once(tmp_pat
     assert not list(run.rglob("*.tmp"))
 
 
-def test_a_run_resumes_with_another_number_of_processes(tmp_path):
+def test_a_run_resumes_with_another_number_of_processes(tmp_path, tiny, stop_at_three):
     run = tmp_path / "run"
 
-    def stop_at_three(step, loss):  # one process, interrupted after step 3; the last checkpoint is step 2
-        if step == 3:
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):
-        train.train(train.TrainConfig(steps=4, **TINY), run, on_step=stop_at_three)
+        train.train(train.TrainConfig(steps=4, **tiny), run, on_step=stop_at_three)
     log = _launch(2, run, "--steps", "4")
     assert [r["step"] for r in log] == [1, 2, 3, 4]
     assert "process_losses" not in log[1] and "process_losses" in log[2]  # steps 3-4 by two processes

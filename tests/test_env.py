@@ -64,3 +64,13 @@ def test_a_devices_kind_whatever_its_spelling(device, kind):
     import torch
 
     assert env.device_type(device) == env.device_type(torch.device(device)) == kind
+
+
+def test_matmul_peak_is_the_best_repeats_rate(monkeypatch):
+    clock = iter([0.0, 0.004, 1.0, 1.002, 2.0, 2.003])  # three products timed at 4, 2 and 3 ms
+    monkeypatch.setattr(env.time, "perf_counter", lambda: next(clock))
+    assert env.matmul_peak("cpu", size=64, repeats=3) == pytest.approx(2 * 64**3 / 0.002)
+
+
+def test_matmul_peak_measures_this_cpu():
+    assert env.matmul_peak("cpu", size=256, repeats=2) > 1e8  # FLOP/s: any CPU does more than 0.1 GFLOP/s

@@ -11,7 +11,7 @@ import pytest
 import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler
 
-from vidlab import env, evaluate, pipeline, world
+from vidlab import evaluate, pipeline, world
 from vidlab.denoiser import VideoDenoiser
 from vidlab.pipeline import SHIPPED, load_pretrained
 from vidlab.train import (
@@ -24,13 +24,11 @@ from vidlab.train import (
     training_scheduler,
 )
 
-TINY = dict(batch_size=2, channels=16, depth=1, checkpoint_every=2, num_frames=8, context_frames=2)
-
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, tiny):
     folder = tmp_path_factory.mktemp("tiny")
-    train(TrainConfig(steps=3, text=True, **TINY), folder)
+    train(TrainConfig(steps=3, text=True, **tiny), folder)
     return folder
 
 
@@ -70,9 +68,12 @@ def test_longer_clips_batches_prompts_and_other_schedulers(trained, context):
     assert long.shape == (1, 20, 32, 32, 3)
     batch = sample(pipe, np.stack([context, context]), prompt="a red ball is thrown to the right", guidance_scale=2)
     assert batch.shape[0] == 2
+    ddim = sample(pipe, context)
     for cls in (DPMSolverMultistepScheduler, EulerDiscreteScheduler):
         pipe.scheduler = cls.from_config(pipe.scheduler.config)
-        assert np.isfinite(sample(pipe, context)).all()
+        other = sample(pipe, context)
+        assert np.isfinite(other).all() and not np.array_equal(other, ddim)  # the swapped sampler is the one used
+        np.testing.assert_allclose(other[0, :2], context / 255, atol=1e-6)  # and it keeps the given frames
 
 
 def test_a_model_trained_with_prompts_samples_without_one_as_it_trained(trained, context):
@@ -87,9 +88,14 @@ def test_samplers_by_name(trained, context):
     from vidlab import pipeline
 
     pipe = load_pretrained(trained / "pipeline")
+    outputs = {}
     for name in pipeline.SAMPLERS:
         pipe.scheduler = pipeline.sampler(name, pipe.scheduler.config)
-        assert pipe.scheduler.config.timestep_spacing == "trailing" and np.isfinite(sample(pipe, context)).all()
+        pipe.scheduler.set_timesteps(3)
+        assert int(pipe.scheduler.timesteps[0]) == 999  # trailing spacing: sampling starts at the highest noise
+        outputs[name] = sample(pipe, context)
+        assert np.isfinite(outputs[name]).all()
+    assert len({o.tobytes() for o in outputs.values()}) == len(outputs)  # each name gives its own sampler
     with pytest.raises(ValueError, match="unknown sampler 'PLMS'.*DDIM"):
         pipeline.sampler("PLMS", pipe.scheduler.config)
 
@@ -131,6 +137,49 @@ def test_a_checkpoint_saved_before_the_denoiser_module_was_renamed_still_loads(t
                                   sample(load_pretrained(trained / "pipeline", device="cpu"), context))
 
 
+# --- expected slices (diffusers' test style): seeded dummy weights and inputs, numbers recorded once ------------
+
+def _seeded_weights(net):
+    """Every weight drawn from the seeded generator (default init zeros the norms' biases and the position
+    tables, which would leave them untested)."""
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn_like(p) * 0.1)
+    return net
+
+
+def test_the_denoiser_gives_the_recorded_numbers_on_seeded_inputs():
+    torch.manual_seed(0)
+    net = _seeded_weights(VideoDenoiser(channels=16, mults=(1, 2), depth=1))
+    x = torch.randn(1, 4, 3, 16, 16)
+    mask = torch.tensor([[1.0, 1.0, 0.0, 0.0]])  # two given frames, two to make
+    with torch.no_grad():
+        out = net(x, torch.tensor([500]), x * mask[:, :, None, None, None], mask)
+    assert out.shape == x.shape
+    # The recorded output of this code (commit of the test): a change to the network changes these numbers.
+    expected = torch.tensor([0.034713, 0.023663, 0.105575, 0.051909, 0.055893, -0.050278, 0.069209, 0.000826,
+                             0.023594, -0.007443, 0.095479, 0.020136, 0.028776, -0.027636, 0.119904, 0.014557])
+    torch.testing.assert_close(out.flatten()[::out.numel() // 16][:16], expected, atol=1e-4, rtol=0)
+
+
+def test_two_sampling_steps_give_the_recorded_frames(tiny):
+    from vidlab.pipeline import VidlabPipeline, default_sampler
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(**tiny)
+    net = _seeded_weights(build(cfg)[0])
+    pipe = VidlabPipeline(net, default_sampler(training_scheduler(cfg).config), None,
+                          training_config={"context_frames": 2, "size": 32, "num_frames": 8})
+    context = world.simulate("projectile", 123, size=32, num_frames=8).video[:2]
+    frames = pipe(context=context, num_inference_steps=2, generator=torch.Generator().manual_seed(0),
+                  progress=False).frames
+    made = frames[0, 2:].reshape(-1)  # the six generated frames
+    # The recorded output of this code (commit of the test): a change to the network or the sampler changes them.
+    expected = np.array([0.560314, 0.606857, 0.571187, 0.577654, 0.594096, 0.555834, 0.585062, 0.579143,
+                         0.550924, 0.602684, 0.573526, 0.579655, 0.574705, 0.561155, 0.590154, 0.55659])
+    np.testing.assert_allclose(made[::made.size // 16][:16], expected, atol=1e-4, rtol=0)
+
+
 def test_missing_or_corrupt_checkpoint(trained, tmp_path):
     with pytest.raises(ValueError, match="missing or incomplete"):
         load_pretrained(tmp_path / "nothing here")
@@ -138,17 +187,27 @@ def test_missing_or_corrupt_checkpoint(trained, tmp_path):
     load_pretrained(trained / "pipeline").save_pretrained(broken)
     for f in (broken / "denoiser").glob("*.safetensors"):
         f.write_bytes(b"not a tensor file")
-    with pytest.raises(ValueError, match="could not be loaded"):
+    with pytest.raises(ValueError, match="could not be loaded") as err:
         load_pretrained(broken)
+    assert err.value.__cause__ is not None  # the parser's error stays in the traceback
 
 
-def test_interrupted_training_resumes_to_the_same_weights(tmp_path, capsys):
-    cfg = TrainConfig(steps=4, **TINY)
+def test_a_load_error_that_is_not_a_corrupt_file_keeps_its_type_and_cause(monkeypatch):
+    def mismatch(folder):  # as a diffusers change or a dtype mismatch would fail, not a damaged file
+        try:
+            raise KeyError("stem.weight")
+        except KeyError as inner:
+            raise RuntimeError("size mismatch for stem.weight") from inner
+
+    monkeypatch.setattr(pipeline, "read_folder", mismatch)
+    with pytest.raises(RuntimeError, match="size mismatch") as err:
+        load_pretrained(device="cpu")
+    assert isinstance(err.value.__cause__, KeyError) and "corrupt" not in str(err.value)
+
+
+def test_interrupted_training_resumes_to_the_same_weights(tmp_path, capsys, tiny, stop_at_three):
+    cfg = TrainConfig(steps=4, **tiny)
     straight = train(cfg, tmp_path / "straight")
-
-    def stop_at_three(step, loss):  # interrupted after step 3; the last checkpoint is step 2
-        if step == 3:
-            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         train(cfg, tmp_path / "resumed", on_step=stop_at_three)
@@ -161,22 +220,22 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, capsys):
     assert steps == [1, 2, 3, 4]
 
 
-def test_a_different_config_cannot_resume_silently(tmp_path):
-    train(TrainConfig(steps=1, **TINY), tmp_path / "run")
+def test_a_different_config_cannot_resume_silently(tmp_path, tiny):
+    train(TrainConfig(steps=1, **tiny), tmp_path / "run")
     with pytest.raises(ValueError, match="different config"):
-        train(TrainConfig(steps=1, lr=0.5, **TINY), tmp_path / "run")
+        train(TrainConfig(steps=1, lr=0.5, **tiny), tmp_path / "run")
 
 
-def test_a_run_saved_before_a_field_existed_resumes_at_that_fields_default(tmp_path):
-    train(TrainConfig(steps=1, **TINY), tmp_path / "run")
+def test_a_run_saved_before_a_field_existed_resumes_at_that_fields_default(tmp_path, tiny):
+    train(TrainConfig(steps=1, **tiny), tmp_path / "run")
     saved = tmp_path / "run" / "config.json"
     older = json.loads(saved.read_text())
     del older["frame_index"], older["given_frames"]  # as a run started before those fields existed
     saved.write_text(json.dumps(older))
-    train(TrainConfig(steps=1, **TINY), tmp_path / "run")  # resumes: the defaults are what it trained with
+    train(TrainConfig(steps=1, **tiny), tmp_path / "run")  # resumes: the defaults are what it trained with
     assert "frame_index" in json.loads(saved.read_text())
     with pytest.raises(ValueError, match="different config"):
-        train(TrainConfig(steps=1, frame_index=True, **TINY), tmp_path / "run")
+        train(TrainConfig(steps=1, frame_index=True, **tiny), tmp_path / "run")
 
 
 def _frame_influence(net, frame):
@@ -237,21 +296,20 @@ class Foreign(torch.nn.Module):
         return self.inner(*args)
 
 
-def test_a_foreign_denoiser_trains_in_the_same_loop_and_flops_are_counted(tmp_path):
+def test_a_foreign_denoiser_trains_in_the_same_loop_and_flops_are_counted(tmp_path, tiny):
     net = Foreign()  # trained in the same loop; its pipeline is returned, not saved
-    pipe = train(TrainConfig(steps=2, **TINY), tmp_path / "run", denoiser=net)
+    pipe = train(TrainConfig(steps=2, **tiny), tmp_path / "run", denoiser=net)
     assert pipe.training_config["steps_done"] == 2 and not (tmp_path / "run" / "pipeline").exists()
     assert pipe.denoiser is not net  # a copy holding the EMA weights
     with pytest.raises(ValueError, match="text=False"):
-        train(TrainConfig(steps=1, text=True, **TINY), tmp_path / "other", denoiser=net)
-    flops = step_flops(net, TrainConfig(**TINY))
+        train(TrainConfig(steps=1, text=True, **tiny), tmp_path / "other", denoiser=net)
+    flops = step_flops(net, TrainConfig(**tiny))
     assert flops > 0 and all(p.grad is None for p in net.parameters())
-    assert env.matmul_peak("cpu", size=256, repeats=2) > 1e8  # FLOP/s: any CPU does more than 0.1 GFLOP/s
 
 
 @pytest.mark.parametrize("prediction_type", ["sample", "epsilon", "v_prediction"])
-def test_min_snr_weighting_scales_each_timesteps_loss(prediction_type):
-    cfg = TrainConfig(prediction_type=prediction_type, **TINY)
+def test_min_snr_weighting_scales_each_timesteps_loss(prediction_type, tiny):
+    cfg = TrainConfig(prediction_type=prediction_type, **tiny)
     denoiser, _ = build(cfg)
     scheduler, (video, captions) = training_scheduler(cfg), make_batch(cfg, 0)
     alpha_bar = scheduler.alphas_cumprod
@@ -263,12 +321,12 @@ def test_min_snr_weighting_scales_each_timesteps_loss(prediction_type):
                                 steps).item() for c in (cfg, TrainConfig(**{**cfg.__dict__, "snr_gamma": 5.0}))]
         assert losses[1] / losses[0] == pytest.approx(expected[prediction_type], rel=1e-4)
     with pytest.raises(ValueError, match="snr_gamma=0"):
-        loss_on_batch(denoiser, None, scheduler, TrainConfig(snr_gamma=0, **TINY), video, captions,
+        loss_on_batch(denoiser, None, scheduler, TrainConfig(snr_gamma=0, **tiny), video, captions,
                       torch.Generator().manual_seed(0), steps)
 
 
-def test_snapshots_are_saved_at_the_marks(tmp_path):
-    train(TrainConfig(steps=3, snapshot_minutes=(0.0,), **TINY), tmp_path / "run")
+def test_snapshots_are_saved_at_the_marks(tmp_path, tiny):
+    train(TrainConfig(steps=3, snapshot_minutes=(0.0,), **tiny), tmp_path / "run")
     snap = load_pretrained(tmp_path / "run" / "snapshots" / "minutes_0")
     assert snap.training_config["steps_done"] == 1
 
@@ -336,8 +394,8 @@ def test_attention_in_bf16_on_a_cpu_matches_torchs_kernel():
     torch.testing.assert_close(half.float(), expected, atol=0.05, rtol=0.05)
 
 
-def test_noise_on_the_context_reaches_the_network_only_when_asked():
-    cfg = TrainConfig(**TINY)
+def test_noise_on_the_context_reaches_the_network_only_when_asked(tiny):
+    cfg = TrainConfig(**tiny)
     denoiser, _ = build(cfg)
     scheduler, (video, captions) = training_scheduler(cfg), make_batch(cfg, 0)
     seen = []

@@ -13,6 +13,7 @@ held-out clips with it and measures them.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -204,10 +205,28 @@ def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
         raise ValueError(f"checkpoint folder {str(folder)!r} is missing or incomplete: {hint}")
     try:
         pipe = read_folder(folder)
-    except (OSError, ValueError, KeyError, RuntimeError) as err:
+    except Exception as err:
+        if not _unreadable_file(err):  # another cause (a diffusers change, a dtype mismatch) is raised as it is
+            raise
         raise ValueError(f"checkpoint folder {str(folder)!r} could not be loaded ({type(err).__name__}: {err}); "
-                         "it may be corrupt: save it again with pipe.save_pretrained(...)") from None
+                         "it may be corrupt: save it again with pipe.save_pretrained(...)") from err
     return pipe.to(device)
+
+
+def _unreadable_file(err: BaseException) -> bool:
+    """True when ``err`` comes from a weight or config file that cannot be parsed (a corrupt or half-written one).
+
+    diffusers wraps those in an OSError, so the chain of causes is searched for the parser's own error.
+    """
+    from safetensors import SafetensorError
+
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, SafetensorError | json.JSONDecodeError | UnicodeDecodeError):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def read_folder(folder) -> VidlabPipeline:
