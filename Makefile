@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # The CPU build on our machines; on a GPU laptop override, e.g. TORCH_SPEC="torch==2.13.0" with your index.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: lab test notebooks lint benchmarks peers processes experiments sync clean browser-check
+.PHONY: lab test notebooks lint benchmarks peers processes experiments sync clean browser-check gpu-check
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -59,6 +59,12 @@ browser-check: $(STAMP)
 	command -v chromium >/dev/null || apt-get install -y chromium
 	$(PY) -m pip install -q "playwright>=1.50"
 	$(PY) scripts/browser_check.py
+
+# On a CUDA machine: the tests and every notebook (fast mode) with the GPU as the device, the notebooks' kernel
+# shutdowns timed, and a full-mode training interrupted (Ctrl+C) and resumed. Writes
+# benchmarks/results/gpu_check_DATE.md (logs in runs/gpu_check/). Without a GPU it says so and stops.
+gpu-check: $(STAMP)
+	$(PY) scripts/gpu_check.py
 
 sync:
 	$(PY) scripts/sync_notebooks.py
