@@ -14,12 +14,18 @@ def frames_of(gif):
     return im.n_frames, im.size, im.info.get("loop")
 
 
-def test_video_is_a_looping_gif_shown_as_png_output():
+def test_video_is_a_looping_gif_of_the_clip_shown_as_png_output():
     clip = world.simulate("projectile", 1)
     gif = show.video(clip)
-    assert gif.data[:6] == b"GIF89a" and gif._repr_png_() is gif.data
+    assert gif.data[:6] == b"GIF89a" and gif._repr_png_()[:6] == b"GIF89a"  # notebooks show it as an image
     n, size, loop = frames_of(gif)
     assert n == len(clip.video) and loop == 0 and size[1] > 160  # clip plus caption
+    im = Image.open(io.BytesIO(gif.data))
+    for t in (0, n - 1):  # each GIF frame is the clip's frame, scaled (up to the GIF palette and the border)
+        im.seek(t)
+        shown = np.asarray(im.convert("RGB"))[1:159, 1:159].astype(int)
+        truth = np.asarray(Image.fromarray(clip.video[t]).resize((160, 160), Image.NEAREST))[1:159, 1:159]
+        assert np.abs(shown - truth).mean() < 8
 
 
 def test_side_by_side_with_overlays_of_truth_and_reports():
@@ -30,6 +36,14 @@ def test_side_by_side_with_overlays_of_truth_and_reports():
                      overlays=[clip, report, None], height=96)
     n, (width, _), _ = frames_of(gif)
     assert n == len(clip.video) and width >= 3 * 96
+    frames = show.compose([clip, clip], ["truth drawn", "nothing drawn"], [clip, None], height=96)
+    scale, t = 96 / clip.video.shape[1], 3  # frame 3: both balls in view
+    for j, color in zip(range(clip.num_objects), show.TRACK_COLORS, strict=False):
+        x, y = (clip.centers[t, j] + 0.5) * scale
+        near = np.asarray(frames[t])[int(y) - 6:int(y) + 7]
+        drawn = (near[:, int(x) - 6:int(x) + 7] == color).all(-1).sum()
+        plain = (near[:, 96 + 6 + int(x) - 6:96 + 6 + int(x) + 7] == color).all(-1).sum()
+        assert drawn >= 10 and plain == 0  # a cross of the ball's colour on its true centre, none without overlay
 
 
 def test_accepts_grayscale_and_float_video():
