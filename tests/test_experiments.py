@@ -178,7 +178,7 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
     expected = {"scaling": [str(p) for p in ood.pool_sizes(core.FAST)], "colour_vs_velocity": ["swapped", "as trained"],
-                "drift": [f"{v} | {m}" for v, m in drift.RUNS], "frame_mixing": list(mixing.VARIANTS),
+                "drift": [f"{v} | {m}" for v, m in drift.runs(core.FAST)], "frame_mixing": list(mixing.VARIANTS),
                 "size_vs_velocity": ["swapped", "as trained"], "context_frames": ["1", "2", "3", "4"],
                 "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])]}
     if name in expected:

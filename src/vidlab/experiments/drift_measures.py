@@ -10,8 +10,17 @@ small scale, frame by frame against the world's truth:
 - position error (px) and the vanish rate (the ball truly in view, but not found) at every frame;
 - per window: the gravity error of a fit on that window alone, morph and teleport events, background flicker.
 
-``reanchored_clips`` is one remedy: before each window, the last k generated frames are redrawn cleanly from
-what the probes see in them (the ball's centre, size and colour), so pixel-level errors do not compound.
+Two things make an extension go wrong, and the ways of extending below tell them apart:
+
+- **its own errors compound**: each window continues from the model's own, slightly wrong frames;
+- **the given frames show states it never trained on**: a model trained only on clips from launch has never
+  been given a ball mid-fall or after a bounce, which is what every later window gives it.
+
+``continue_clips`` (the model's own frames) has both. ``teacher_forced_clips`` is the control: every window
+continues from the *true* frames at that point, so nothing compounds and only unfamiliar given frames remain.
+``reanchored_clips`` is one remedy for the first: before each window, the last k generated frames are redrawn
+cleanly from what the probes see in them (the ball's centre, size and colour on the background the probes
+estimated), so pixel-level errors do not compound, while wrong positions still do.
 """
 
 from __future__ import annotations
@@ -19,33 +28,67 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vidlab import check, evaluate, probes
-from vidlab.world.render import background_image, render
+from vidlab import check, evaluate, pixels, probes, world
+from vidlab.probes.background import estimate_background, temporal_median
 
 
-def reanchored_clips(pipe, clips, num_inference_steps: int = 25, seed: int = 0) -> list:
-    """Continue each clip to its full length, redrawing the context cleanly before every window.
+def extend_window_by_window(pipe, clips, num_inference_steps: int = 25, seed: int = 0, given=None,
+                            after_window=None) -> list:
+    """Continue each clip to its full length one trained-length window at a time; uint8 videos.
 
-    1. the first k true frames are the context;
-    2. a window is generated; its new frames join the clip;
-    3. the probes read the clip so far, and its last k frames are redrawn from their tracks (the ball where they
-       found it, its size and colour, on the clip's own background), which become the next context.
+    1. the first k true frames are the clip so far;
+    2. a window is generated from k given frames: ``given(made, clip, k)`` (uint8 [k, H, W, 3]; default the
+       last k frames of the clip so far), and its new frames join the clip;
+    3. ``after_window(made, clip, k)`` may rewrite the clip so far (default: kept as it is); repeat until the
+       clip is as long as its truth.
+
+    All clips share one batch per window, drawn from a CPU generator seeded by ``seed``.
     """
     cfg = pipe.training_config
     k, window = cfg["context_frames"], cfg["num_frames"]
+    given = given or (lambda made, clip, k: made[-k:])
     made = [c.video[:k].copy() for c in clips]
     generator = torch.Generator().manual_seed(seed)
     while len(made[0]) < len(clips[0].video):
-        out = pipe(context=np.stack([m[-k:] for m in made]), num_frames=window, generator=generator,
+        context = np.stack([given(m, c, k) for m, c in zip(made, clips, strict=True)])
+        out = pipe(context=context, num_frames=window, generator=generator,
                    num_inference_steps=num_inference_steps, progress=False)
         new = (out.frames[:, k:] * 255).round().astype(np.uint8)
         made = [np.concatenate([m, n])[:len(c.video)] for m, n, c in zip(made, new, clips, strict=True)]
-        made = [_redraw_last(m, c, k) for m, c in zip(made, clips, strict=True)]
+        if after_window is not None:
+            made = [after_window(m, c, k) for m, c in zip(made, clips, strict=True)]
     return made
 
 
-def _redraw_last(video: np.ndarray, clip, k: int) -> np.ndarray:
-    """The clip with its last k frames redrawn from the probes' tracks (a ball they lost stays lost)."""
+def teacher_forced_clips(pipe, clips, num_inference_steps: int = 25, seed: int = 0) -> list:
+    """The control: each window continues from the true frames just before it, not from the model's own.
+
+    The windows lie where the model's own extension puts them (frames k to n-1, then n - k new frames at a
+    time), so the two are measured frame for frame alike. Each window starts afresh from the truth, so a
+    position error at a window's start is the model's error on those given frames, never an inherited one;
+    events at a window's first frame can come from the stitching of windows.
+    """
+    return extend_window_by_window(pipe, clips, num_inference_steps, seed,
+                                   given=lambda made, clip, k: clip.video[len(made) - k:len(made)])
+
+
+def reanchored_clips(pipe, clips, num_inference_steps: int = 25, seed: int = 0) -> list:
+    """Continue each clip to its full length, redrawing the context cleanly after every window.
+
+    After each window the last k frames of the clip so far are redrawn from the probes' tracks
+    (:func:`redraw_last`); the redrawn frames stay in the clip, and the next window continues from them.
+    """
+    return extend_window_by_window(pipe, clips, num_inference_steps, seed, after_window=redraw_last)
+
+
+def redraw_last(video: np.ndarray, clip, k: int) -> np.ndarray:
+    """``video`` with its last k frames redrawn from the probes' tracks (a ball they lost stays lost).
+
+    Everything drawn comes from the generated frames, nothing from the truth: the balls where the probes
+    found them, with their size and colour, on the background the probes estimated from the video (the
+    truth's own backdrop would be an oracle the model does not have). ``clip`` gives only the frame rate
+    and the scene's fixed scenery (none in the drift experiment's projectile world).
+    """
     report = probes.physics_report(video, clip.fps)
     if not report.tracks:
         return video
@@ -53,8 +96,10 @@ def _redraw_last(video: np.ndarray, clip, k: int) -> np.ndarray:
     radii = np.stack([t.radii[-k:] for t in report.tracks], axis=1)
     colors = np.broadcast_to(np.array([t.color for t in report.tracks], np.uint8), (*radii.shape, 3))
     seen = np.isfinite(radii) & np.isfinite(centers).all(-1)
-    frames, _ = render(np.nan_to_num(centers), np.nan_to_num(radii), colors, seen, video.shape[1],
-                       background_image(clip.params, clip.seed))
+    v = pixels.as_float_video(video)
+    background = estimate_background(v, temporal_median(video, v))[0]
+    frames = world.rerender(clip, centers=np.nan_to_num(centers), radii=np.nan_to_num(radii), colors=colors,
+                            visible=seen, background=background).video
     out = video.copy()
     out[-k:] = frames
     return out
@@ -106,6 +151,11 @@ def _median_ignoring_nan(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def long_clips(training_config: dict, n_clips: int, factor: int = 4) -> list:
-    """Held-out world clips ``factor`` times the trained length, rendered as the model was trained."""
-    return evaluate.held_out(training_config, n_clips, num_frames=factor * training_config["num_frames"])
+def long_clips(training_config, n_clips: int, factor: int = 4) -> list:
+    """Held-out world clips ``factor`` times the trained length from launch, rendered as the model was trained.
+
+    Every model, whatever its training window, is measured on the same clips: from launch, so that the first
+    window's given frames are ones all of them trained on. ``training_config``: a pipeline's dict or a ClipSpec.
+    """
+    spec = world.ClipSpec.of(training_config).replace(window="launch", simulate_frames=None)
+    return evaluate.held_out(spec, n_clips, num_frames=factor * spec.num_frames)
