@@ -97,3 +97,8 @@ def test_a_difference_leaves_out_unmeasurable_clips():
     paired, unpaired = stats.difference(a, b, statistic="median"), stats.difference(a, b, False, "median")
     assert np.isfinite(paired["difference"]) and paired["detectable"] and unpaired["detectable"]
     assert np.isfinite(unpaired["p"]) and unpaired["test"] == "Mann-Whitney U"
+
+
+def test_a_difference_with_nothing_measurable_says_so_instead_of_failing():
+    d = stats.difference([[np.nan, np.nan]], [[0.1, 0.2]], statistic="median")
+    assert np.isnan(d["difference"]) and not d["detectable"] and d["test"].startswith("none")
