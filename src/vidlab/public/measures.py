@@ -61,8 +61,9 @@ def path_measures(report, track: int | None, context: int = 1) -> dict:
     out["radius cv"] = float(np.std(tr.radii[whole]) / np.mean(tr.radii[whole]))
     f = np.flatnonzero(whole)
     out["horizontal drift diameters"] = _line_residual(f / fps, tr.centers[f, 0]) / diameter
-    cuts = [b.time_s * fps for b in report.bounces if b.track == track]
-    acc, residual = _shared_parabola(_segments(np.flatnonzero(later & tr.present & ~tr.contact), cuts), tr, fps)
+    free = np.flatnonzero(later & tr.present & ~tr.contact)
+    cuts = [b.time_s * fps for b in report.bounces if b.track == track] + _kicks(free, tr.centers, diameter)
+    acc, residual = _shared_parabola(_segments(free, cuts), tr, fps)
     if acc is not None:
         out["path residual diameters"] = residual / diameter
         out["gravity diameters/s^2"] = float(acc[1] / diameter)
@@ -73,6 +74,18 @@ def path_measures(report, track: int | None, context: int = 1) -> dict:
     floor = [b for b in report.bounces if b.track == track and b.normal[1] < -0.7 and b.time_s * fps >= first]
     out["restitution"] = floor[0].restitution if floor else None
     return out
+
+
+def _kicks(frames: np.ndarray, centers: np.ndarray, diameter: float) -> list:
+    """Frames where the ball is kicked upward: its second difference in y falls below the track's median by
+    more than a tenth of a diameter (at least 1 px). A bounce does that, also one the probes cannot see for
+    lack of frames after it (at the end of a clip); free flight, whatever its acceleration, does not."""
+    inner = [f for f in frames if f - 1 in frames and f + 1 in frames]
+    if not inner:
+        return []
+    second = np.array([centers[f + 1, 1] - 2 * centers[f, 1] + centers[f - 1, 1] for f in inner])
+    return [float(f) for f, d in zip(inner, second, strict=True)
+            if d < np.median(second) - max(1.0, 0.1 * diameter)]
 
 
 def _segments(frames: np.ndarray, cuts: list) -> list:
