@@ -63,8 +63,10 @@ def test_the_square_world_is_refused_in_a_wide_frame():
 def test_a_model_with_another_scale_of_gravity_is_not_scored_wrong_on_the_shape():
     """A ball falling four times faster (a smaller real ball, at Earth's gravity) keeps a perfect path shape:
     only the gravity in diameters/s^2, which no frame fixes, differs."""
-    fast = trials.open_world("projectile", 3, W, H, T, FPS, trials.MODEL_STYLE, gravity=40.0)
-    result = trials.image_to_video(lambda f, p: fast.video, "bounce", 3, W, H, T, FPS).comparison()
+    # At 448x256 its second bounce falls between the last two frames, where the probes cannot fit it: the
+    # path must be cut there too, not scored as a residual.
+    fast = trials.open_world("projectile", 3, 448, 256, T, FPS, trials.MODEL_STYLE, gravity=40.0)
+    result = trials.image_to_video(lambda f, p: fast.video, "bounce", 3, 448, 256, T, FPS).comparison()
     assert result["path residual diameters"] < 0.02 and result["horizontal drift diameters"] < 0.02
     assert result["acceleration angle deg"] < 2 and result["radius cv"] < 0.02
     assert result["gravity diameters/s^2"] == pytest.approx(4 * result["true gravity diameters/s^2"], rel=0.05)
