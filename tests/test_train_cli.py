@@ -5,8 +5,9 @@ import typing
 
 import pytest
 
-from vidlab import train
-from vidlab.train import TrainConfig, parse_args
+from vidlab import train, train_cli
+from vidlab.train import TrainConfig
+from vidlab.train_cli import parse_args
 
 # One value per field, none of them the default, written as a user types it: (command-line words, value).
 EVERY_FIELD = {
@@ -17,9 +18,11 @@ EVERY_FIELD = {
     "lr_scaling": (["linear"], "linear"), "lr_schedule": (["constant"], "constant"), "warmup_steps": (["7"], 7),
     "channels": (["16"], 16), "mults": (["1", "2"], (1, 2)), "depth": (["2"], 2), "temporal": (None, False),
     "frame_index": (None, True), "given_frames": (["4"], 4), "ema_decay": (["0.9"], 0.9),
-    "high_noise_bias": (["1"], 1.0), "prediction_type": (["epsilon"], "epsilon"), "snr_gamma": (["5"], 5.0),
+    "high_noise_bias": (["1"], 1.0), "prediction_type": (["epsilon"], "epsilon"),
+    "noise_schedule": (["scaled_linear"], "scaled_linear"), "snr_gamma": (["5"], 5.0),
     "text": (None, True), "cond_dropout": (["0.25"], 0.25), "clip_pool": (["64"], 64),
-    "checkpoint_every": (["50"], 50), "snapshot_minutes": (["1", "3"], (1.0, 3.0)), "seed": (["2"], 2),
+    "checkpoint_every": (["50"], 50), "snapshot_minutes": (["1", "3"], (1.0, 3.0)),
+    "snapshot_steps": (["100", "400"], (100, 400)), "seed": (["2"], 2),
 }
 
 
@@ -66,10 +69,10 @@ def test_a_field_of_a_type_the_command_line_cannot_take_is_named(monkeypatch):
     class WithDict:
         table: dict = dataclasses.field(default_factory=dict)
 
-    monkeypatch.setattr(train, "TrainConfig", WithDict)
+    monkeypatch.setattr(train_cli, "TrainConfig", WithDict)
     monkeypatch.setattr(typing, "get_type_hints", lambda cls: {"table": dict})
     with pytest.raises(TypeError, match="TrainConfig.table: <class 'dict'> has no command-line form"):
-        train.config_arguments(train.argparse.ArgumentParser())
+        train_cli.config_arguments(train_cli.argparse.ArgumentParser())
 
 
 def test_a_bad_window_stops_the_command_with_the_fix(tmp_path):

@@ -14,15 +14,10 @@ so world seeds below that are held out for evaluation.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import json
-import os
-import sys
 import time
-import types
-import typing
 from pathlib import Path
 from typing import NamedTuple
 
@@ -79,12 +74,14 @@ class TrainConfig:
     ema_decay: float = 0.995  # 0 = no EMA; the saved pipeline holds the EMA weights
     high_noise_bias: float = 2.0  # timesteps drawn as 1000 * u ** (1 / bias): 1 = uniform, 2 = density rising with t
     prediction_type: str = "sample"  # the clean clip; or "v_prediction", "epsilon" (benchmarks/train_vs_peers.py)
+    noise_schedule: str = "cosine"  # a key of NOISE_SCHEDULES; the saved pipeline's sampler inherits it
     snr_gamma: float | None = None  # min-SNR-gamma loss weighting (Hang et al. 2023), e.g. 5; None = unweighted
     text: bool = False
     cond_dropout: float = 0.1  # prompt dropped this often, for classifier-free guidance
     clip_pool: int = 0  # 0: fresh clips every step; N: every clip drawn from N clips made once (vidlab.batches)
     checkpoint_every: int = 100
     snapshot_minutes: tuple[float, ...] = ()  # also save the pipeline after this many minutes (notebook 03's 1, 3, 10)
+    snapshot_steps: tuple[int, ...] = ()  # and after this many steps: the same on every machine (snapshot_step_dir)
     seed: int = 0
 
     @property
@@ -121,9 +118,25 @@ def scaled_lr(cfg: TrainConfig, num_processes: int) -> float:
     return cfg.lr * factor
 
 
+# Noise schedules by name (diffusers' settings). "cosine": ᾱ at t = 999 is 2.4e-9, so sampling from t = 999
+# recovers x̂0 from an ε prediction by dividing by √ᾱ ≈ 4.9e-5. "cosine_zero_snr": the same rescaled to ᾱ = 0
+# at t = 999 (Lin et al. 2024), where ε is undefined: use it with v or the clean clip. "scaled_linear": Stable
+# Diffusion 1-2's schedule, trained with ε; its √ᾱ at t = 999 is 0.068. Every sampler reads them from the config.
+NOISE_SCHEDULES = {"cosine": {"beta_schedule": "squaredcos_cap_v2"},
+                   "cosine_zero_snr": {"beta_schedule": "squaredcos_cap_v2", "rescale_betas_zero_snr": True},
+                   "scaled_linear": {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}}
+
+
 def training_scheduler(cfg: TrainConfig) -> DDPMScheduler:
-    return DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2",
-                         prediction_type=cfg.prediction_type, clip_sample=False)
+    """The noise schedule ``cfg`` trains with (``cfg.noise_schedule``); its config is the sampler's too."""
+    if cfg.noise_schedule not in NOISE_SCHEDULES:
+        raise ValueError(f"noise_schedule={cfg.noise_schedule!r}: expected one of {sorted(NOISE_SCHEDULES)}")
+    settings = NOISE_SCHEDULES[cfg.noise_schedule]
+    if settings.get("rescale_betas_zero_snr") and cfg.prediction_type == "epsilon":
+        raise ValueError(f"noise_schedule={cfg.noise_schedule!r} with prediction_type='epsilon': at zero terminal "
+                         "SNR the noise cannot be told from the clip at t = 999; use 'v_prediction' or 'sample'")
+    return DDPMScheduler(num_train_timesteps=1000, prediction_type=cfg.prediction_type, clip_sample=False,
+                         **settings)
 
 
 def build(cfg: TrainConfig):
@@ -246,7 +259,7 @@ SYNC_EVERY_ON_GPU = 10  # steps queued on a GPU between two reads of the loss (e
 def _sync_now(accelerator, cfg: TrainConfig, step: int) -> bool:
     """Read the losses now? Every step on a CPU (free there); every few steps on a GPU, and at checkpoints."""
     return (accelerator.device.type != "cuda" or step % SYNC_EVERY_ON_GPU == 0 or step % cfg.checkpoint_every == 0
-            or step == cfg.steps)
+            or step == cfg.steps or step in cfg.snapshot_steps)
 
 
 def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) -> VidlabPipeline | None:
@@ -262,6 +275,7 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     """
     # 1. Accelerate on the chosen device and precision, and the run's folder
     cfg.clip_spec  # noqa: B018  (checks the clip fields: a bad window or length fails before a folder is made)
+    scheduler = training_scheduler(cfg)  # and the noise schedule
     accelerator = runs.accelerator_for(output, device)
     output = runs.prepare_output(cfg, output, accelerator.is_main_process)
     run = _run_record(accelerator, cfg)
@@ -280,7 +294,7 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     ema = EMAModel(params, decay=cfg.ema_decay, foreach=True) if cfg.ema_decay > 0 else None
     if ema is not None:
         accelerator.register_for_checkpointing(ema)
-    nets = Nets(denoiser, text_encoder, training_scheduler(cfg), optimizer, lr_schedule, ema, params)
+    nets = Nets(denoiser, text_encoder, scheduler, optimizer, lr_schedule, ema, params)
     # 3. resume from the last checkpoint, whatever device and number of processes wrote it; the clips' source
     start, elapsed = runs.resume(accelerator, output, ema, optimizer, lr_schedule, run["lr_used"])
     rank, world_size = accelerator.process_index, accelerator.num_processes
@@ -304,6 +318,8 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
             for minutes in cfg.snapshot_minutes:  # at the first step past each mark
                 if seconds >= 60 * minutes and not runs.snapshot_dir(output, minutes).exists():
                     _export(accelerator, nets, cfg, run, step, seconds, runs.snapshot_dir(output, minutes))
+            if step in cfg.snapshot_steps:  # exactly there (a GPU reads the losses at these steps too)
+                _export(accelerator, nets, cfg, run, step, seconds, snapshot_step_dir(output, step))
             for i, losses in enumerate(per_step):
                 line = {"step": first + i, "loss": sum(losses) / len(losses), "seconds": round(seconds, 2)}
                 log.write(json.dumps(line if len(losses) == 1 else {**line, "process_losses": losses}) + "\n")
@@ -335,7 +351,7 @@ def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps
     import tempfile
 
     trial_pool = min(cfg.clip_pool, 32 * cfg.batch_size)
-    trial = dataclasses.replace(cfg, steps=trial_steps, max_minutes=None, snapshot_minutes=(),
+    trial = dataclasses.replace(cfg, steps=trial_steps, max_minutes=None, snapshot_minutes=(), snapshot_steps=(),
                                 checkpoint_every=10 ** 9, clip_pool=trial_pool)
     with tempfile.TemporaryDirectory() as folder:
         train(trial, folder, device=device, denoiser=copy.deepcopy(denoiser) if denoiser is not None else None)
@@ -362,6 +378,11 @@ def fit_to_minutes(cfg: TrainConfig, minutes: float, output, device=None) -> Tra
         planned = json.loads(saved.read_text())
         return dataclasses.replace(cfg, steps=planned["steps"], max_minutes=planned["max_minutes"])
     return dataclasses.replace(cfg, steps=steps_for_minutes(cfg, minutes, device), max_minutes=minutes)
+
+
+def snapshot_step_dir(output, step: int) -> Path:
+    """Where a run saves its pipeline after ``step`` steps (``snapshot_steps``); beside the minutes' snapshots."""
+    return Path(output) / "snapshots" / f"steps_{step}"
 
 
 def _run_record(accelerator, cfg: TrainConfig) -> dict:
@@ -402,72 +423,11 @@ def _export(accelerator, nets: Nets, cfg, run, step, seconds, folder) -> VidlabP
     return pipe
 
 
-def _optional(kind):
-    """An argparse type for ``kind | None``: "none" gives None (the field's "off"), anything else ``kind``."""
-    def parse(text: str):
-        return None if text.lower() == "none" else kind(text)
-    parse.__name__ = f"{kind.__name__} or none"  # argparse names the type in its error message
-    return parse
-
-
-def config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig field (``--context-noise 0.2``), typed by the field's annotation.
-
-    ``tuple[X, ...]`` takes any number of values (``--scenarios projectile uniform``, ``--snapshot-minutes``
-    with none for ()); ``bool`` has ``--x`` and ``--no-x``; ``X | None`` takes "none". (transformers'
-    HfArgumentParser does this for lists but not tuples, and rewrites the dataclass's fields while it reads them.)
-    """
-    hints = typing.get_type_hints(TrainConfig)
-    for field in dataclasses.fields(TrainConfig):
-        hint, flag = hints[field.name], f"--{field.name.replace('_', '-')}"
-        origin, args = typing.get_origin(hint), typing.get_args(hint)
-        if hint is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
-        elif origin is tuple:
-            parser.add_argument(flag, nargs="*", type=args[0], default=field.default)
-        elif origin in (typing.Union, types.UnionType) and type(None) in args and len(args) == 2:
-            parser.add_argument(flag, type=_optional(next(a for a in args if a is not type(None))),
-                                default=field.default)
-        elif hint in (int, float, str):
-            parser.add_argument(flag, type=hint, default=field.default)
-        else:
-            raise TypeError(f"TrainConfig.{field.name}: {hint} has no command-line form; use int, float, str, "
-                            "bool, tuple[X, ...] or X | None")
-
-
-def parse_args(argv=None) -> tuple[TrainConfig, dict]:
-    """The command line as a TrainConfig, and the options that are not config fields (output, device,
-    fit_minutes)."""
-    ap = argparse.ArgumentParser(description="Train the tiny video model (resumes from --output if present).")
-    ap.add_argument("--output", required=True)
-    ap.add_argument("--device", default=None, help="cpu, cuda or mps; default: cuda, then mps, then cpu")
-    ap.add_argument("--fit-minutes", type=float, default=None,
-                    help="set --steps to what fits in this many minutes here (timed first), and stop then")
-    config_arguments(ap)
-    args = vars(ap.parse_args(argv))
-    run = {name: args.pop(name) for name in ("output", "device", "fit_minutes")}
-    return TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}), run
-
-
 def main(argv=None):
-    try:
-        cfg, run = parse_args(argv)
-    except ValueError as err:  # a config that cannot be (a ClipSpec check, say): say which and how to fix it
-        sys.exit(f"vidlab.train: {err}")
-    output, device, fit_minutes = run["output"], run["device"], run["fit_minutes"]
-    Path(output).mkdir(parents=True, exist_ok=True)
-    if int(os.environ.get("RANK", "0")) == 0:  # the main process of torchrun or accelerate launch, or the only one
-        processes = int(os.environ.get("WORLD_SIZE", "1"))
-        launched = f"  # in each of {processes} processes (torchrun or accelerate launch)" if processes > 1 else ""
-        command = " ".join(["python -m vidlab.train", *(argv or sys.argv[1:])])
-        (Path(output) / "command.txt").write_text(command + launched + "\n")
-    try:
-        if fit_minutes is not None:  # a resumed run keeps the steps it was planned with
-            cfg = fit_to_minutes(cfg, fit_minutes, output, device)
-            print(f"vidlab.train: {cfg.steps} steps planned for {fit_minutes:g} minutes here", flush=True)
-        train(cfg, output, device=device)
-    except ValueError as err:  # bad settings: say which and how to fix them, without a traceback
-        sys.exit(f"vidlab.train: {err}")
+    """``python -m vidlab.train``: the command line (:mod:`vidlab.train_cli`)."""
+    from vidlab import train_cli
+
+    train_cli.main(argv)
 
 
 if __name__ == "__main__":
