@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidlab import evaluate, probes, world
-from vidlab.experiments import core, drift, mixing, ood, scenes, stats, zoo
+from vidlab.experiments import core, drift, mixing, ood, resolution, scenes, stats, targets, zoo
 from vidlab.experiments.__main__ import main
 from vidlab.train import TrainConfig
 
@@ -173,14 +173,18 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
 
 @pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames",
                                   "memorisation", "failure_rates", "samplers_and_steps", "training_time",
-                                  "object_permanence", "momentum", "guidance", "drift", "frame_mixing"])
+                                  "object_permanence", "momentum", "guidance", "drift", "frame_mixing",
+                                  "ood_vs_training_length", "prediction_targets", "smaller_at_64px"])
 def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
     expected = {"scaling": [str(p) for p in ood.pool_sizes(core.FAST)], "colour_vs_velocity": ["swapped", "as trained"],
                 "drift": [f"{v} | {m}" for v, m in drift.runs(core.FAST)], "frame_mixing": list(mixing.VARIANTS),
                 "size_vs_velocity": ["swapped", "as trained"], "context_frames": ["1", "2", "3", "4"],
-                "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])]}
+                "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])],
+                "ood_vs_training_length": ["2", "3", "longer minus shorter"],
+                "prediction_targets": list(targets.VARIANTS),
+                "smaller_at_64px": [resolution.label(s, c) for s in resolution.SIZES for c in resolution.CONDITIONS]}
     if name in expected:
         assert list(summary) == expected[name]
     if name == "frame_mixing":  # example continuations for notebook 01, beside the truth
@@ -196,6 +200,19 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
                 assert gallery[f"generated_{kind}"].shape == gallery[f"truth_{kind}"].shape
     rows = core.Results(core.FAST_RESULTS / name, name, core.FAST).rows()
     assert {r["seed"] for r in rows} - {"truth"} == set(core.FAST.seeds)
+    if name == "ood_vs_training_length":  # each seed's run measured at its snapshot (2 steps) and its end (3)
+        assert {(r["steps"], r["condition"]) for r in rows if r["seed"] == 0} == {
+            (n, c) for n in ood.LENGTHS["fast"] for c in ood.CONDITIONS}
+        assert set(summary["longer minus shorter"]) == set(ood.CONDITIONS)
+    if name == "prediction_targets":  # the schedules' terminal signal, printed by notebook 01
+        assert summary["epsilon, cosine"]["epsilon_error_factor"] == pytest.approx(20_291, rel=1e-3)
+        assert summary["v, cosine zero terminal SNR"]["sqrt_alpha_bar_999"] == 0.0
+        assert summary["epsilon, scaled linear"]["sqrt_alpha_bar_999"] == pytest.approx(0.0683, abs=1e-3)
+        assert set(summary["v, cosine"]["minus_x0"]) == set(targets.ERRORS) and "minus_x0" not in summary["x0, cosine"]
+    if name == "smaller_at_64px":  # the probes see every true ball at both sizes, 64 px's smaller ones better
+        floor = {(v["size"], v["condition"]): v["probes_on_truth"] for v in summary.values()}
+        assert all(f["correct_count"] == 1.0 for f in floor.values())
+        assert {r["size"] for r in rows} == set(resolution.SIZES)
     if name == "guidance":  # the probes on the true clips of each scene: their false alarms
         assert {r["scene"] for r in rows if r["seed"] == "truth"} == set(scenes.SCENES)
     # the models it declares (for --train) are the models it used, each with where it trained
@@ -364,3 +381,28 @@ def test_the_fall_curve_follows_the_truth_and_the_event_rates_count_injected_fai
     broken = [world.inject(c, "teleport", frame=9).video for c in clips]
     rates = mixing.event_rates([probes.physics_report(v, clips[0].fps) for v in broken])
     assert rates["teleports_per_clip"] >= 1 and rates["vanishings_per_clip"] == 0 and rates["flicker"] > 0.99
+
+
+def test_models_named_by_steps_carry_them_and_refuse_another_count(tmp_path):
+    cfg = TrainConfig(steps=3561, clip_pool=16384, batch_size=16, seed=0)
+    by_steps = zoo.model_name(cfg, None)
+    assert "_seed0_3561steps_" in by_steps and by_steps != zoo.model_name(cfg, 10.0)
+    assert zoo.model_name(TrainConfig(steps=14244, clip_pool=16384, batch_size=16, seed=0), None) != by_steps
+    # the new fields at their defaults keep the old names; set, they make new ones
+    old = TrainConfig(clip_pool=16384, batch_size=16, snapshot_minutes=(1, 3), seed=0)
+    for changed in ({"noise_schedule": "scaled_linear"}, {"snapshot_steps": (100,)}):
+        assert zoo.model_name(TrainConfig(**{**old.__dict__, **changed}), 10.0) != zoo.model_name(old, 10.0)
+    with pytest.raises(ValueError, match="steps=1000: the model .*3561steps.* pass --steps 3561"):
+        zoo.trained(cfg, None, tmp_path, "cpu", steps=1000)
+
+
+def test_the_targets_summary_compares_each_variant_with_x0_on_the_same_clips():
+    ctx = core.context("prediction_targets", fast=True, device="cpu")
+    rows = [{"seed": s, "variant": v, "correct_count": 1.0,
+             "per_clip": {"center_error_px": [e + s, e + s + 1], "velocity_error_px": [e, e],
+                          "correct_count": [1.0, 0.5]}}
+            for s in (0, 1) for v, e in zip(targets.VARIANTS, (0.1, 5.0, 0.3, 0.2, 1.0), strict=True)]
+    summary = targets.summarize(rows, ctx)
+    assert summary["epsilon, cosine"]["minus_x0"]["center_error_px"]["difference"] == pytest.approx(4.9)
+    assert summary["epsilon, cosine"]["minus_x0"]["center_error_px"]["per_seed"] == pytest.approx([4.9, 4.9])
+    assert summary["x0, cosine"]["count_right_in_every_frame"]["rate"] == 0.5

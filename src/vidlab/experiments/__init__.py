@@ -8,17 +8,30 @@ redoing them), ``rows.csv``, ``summary.json`` (the figures the notebooks and the
 ``record.json`` (mode, seeds, git commit, machine, wall time). Full mode trains at least 3 seeds per
 comparison; fast mode runs the same code in seconds, for tests.
 
-Modules: ``core`` (modes, results, the registry, :func:`run`), ``stats`` (intervals), ``zoo`` (models
-trained once and shared), and one module per family of experiments: ``ood`` (in against out of
-distribution, and training-set size), ``attributes`` (which attribute wins: colour or size against
-velocity), ``context`` (error against the number of conditioning frames), ``memory`` (does a
-generated motion follow the physics or the nearest training clip?), ``failures`` (how often each kind of
-failure happens, and "looks right" against "is right"), ``sampling`` (the rates against the sampler, the
-number of steps and the training time), ``scenes`` (object permanence, momentum and guidance in the
-harder scenes, with a prompted model), ``drift`` (clips 4 times the trained length, and what helps;
-its measures in ``drift_measures``), ``mixing`` (why frames are denoised together, its causes separated:
-notebook 01); ``plots`` draws the results for the notebooks.
+Modules: ``core`` (modes, results, the registry, :func:`run`), ``stats`` (intervals), ``zoo`` (models trained
+once and shared), and one module per family of experiments: ``ood`` (in against out of distribution, at two
+training lengths, and training-set size), ``resolution`` (smaller balls at 32 and 64 px: out of distribution
+or below the patch), ``targets`` (x0, ε or v, and the noise schedule), ``attributes`` (which attribute wins:
+colour or size against velocity), ``context`` (error against the number of conditioning frames), ``memory``
+(does a generated motion follow the physics or the nearest training clip?), ``failures`` (how often each kind
+of failure happens, and "looks right" against "is right"), ``sampling`` (the rates against the sampler, the
+number of steps and the training time), ``scenes`` (object permanence, momentum and guidance in the harder
+scenes, with a prompted model), ``drift`` (clips 4 times the trained length, and what helps; its measures in
+``drift_measures``), ``mixing`` (why frames are denoised together, its causes separated: notebook 01);
+``plots`` draws the results for the notebooks.
 """
 
-from vidlab.experiments import attributes, context, drift, failures, memory, mixing, ood, sampling, scenes  # noqa: F401
+from vidlab.experiments import (  # noqa: F401
+    attributes,
+    context,
+    drift,
+    failures,
+    memory,
+    mixing,
+    ood,
+    resolution,
+    sampling,
+    scenes,
+    targets,
+)
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, MODELS, Mode, Results, load, run, train_models  # noqa: F401

@@ -4,6 +4,10 @@ A model is named by its training config and time budget, so two experiments that
 (the in-distribution projectile model of seed 0, say) get the same files. Training uses the 10-minute
 recipe of notebook 03 (``train.fit_to_minutes``: as many steps as fit in the budget here, the learning
 rate ending with them) and resumes from its last checkpoint if a session ended in the middle.
+
+A budget of ``minutes=None`` names the model by its config's step count instead (``..._3561steps_...``):
+the same model on every machine, since a minute buys 3 times more steps on one day than on another
+(code review M5). The newer experiments (:func:`by_steps`) ask for models this way.
 """
 
 from __future__ import annotations
@@ -24,37 +28,61 @@ ZOO = env.workspace() / "runs" / "zoo"
 # Config fields added after models were named: left out of the hash while at their default, so every model
 # named before keeps its name (and the records that cite it stay true).
 LATER_FIELDS = {"context_noise": 0.0, "frame_index": False, "given_frames": 1, "window": "launch",
-                "simulate_frames": None}
+                "simulate_frames": None, "noise_schedule": "cosine", "snapshot_steps": ()}
 
 
-def model_name(cfg: train.TrainConfig, minutes: float) -> str:
-    """A readable, unique folder name: the split, pool and seed, then a hash of the whole config and budget."""
+def model_name(cfg: train.TrainConfig, minutes: float | None) -> str:
+    """A readable, unique folder name: the split, pool and seed, then a hash of the whole config and budget.
+
+    ``minutes=None``: the model is its config's ``steps`` (in the hash, and in the name: ``_3561steps_``)."""
     named = {k: v for k, v in dataclasses.asdict(cfg).items() if LATER_FIELDS.get(k, object()) != v}
-    fields = json.dumps({**named, "minutes": minutes}, sort_keys=True, default=list)
+    budget = {} if minutes is None else {"minutes": minutes}
+    fields = json.dumps({**named, **budget}, sort_keys=True, default=list)
     digest = hashlib.sha1(fields.encode()).hexdigest()[:8]
-    scenarios = "+".join(cfg.scenarios)
-    return f"{scenarios}_{cfg.split}_pool{cfg.clip_pool}_seed{cfg.seed}_{minutes:g}min_{digest}"
+    scenarios, length = "+".join(cfg.scenarios), f"{cfg.steps}steps" if minutes is None else f"{minutes:g}min"
+    return f"{scenarios}_{cfg.split}_pool{cfg.clip_pool}_seed{cfg.seed}_{length}_{digest}"
 
 
-def trained(cfg: train.TrainConfig, minutes: float, root=ZOO, device=None, fast: bool = False,
+def trained(cfg: train.TrainConfig, minutes: float | None, root=ZOO, device=None, fast: bool = False,
             steps: int | None = None):
     """The pipeline of ``cfg`` trained for ``minutes`` here: loaded if it is done, else trained (or resumed).
 
     ``fast``: a smoke test of the code path; 3 steps instead of a timed budget. ``steps``: train this many
     steps instead of as many as fit in ``minutes`` here: the same recipe on another machine (a GPU, say),
     when ``steps`` is what ``minutes`` give on the machine the recipe was made for. The model keeps its name
-    (the recipe's), and its ``state.json`` says where and how long it trained.
+    (the recipe's), and its ``state.json`` says where and how long it trained. ``minutes=None``: exactly
+    ``cfg.steps`` steps, wherever it trains (``steps``, if given, must agree).
     """
     folder = Path(root) / model_name(cfg, minutes)
     if (folder / "state.json").exists() and (folder / "pipeline").exists():
         return load_pretrained(folder / "pipeline", device=device)
     if fast:
         cfg = dataclasses.replace(cfg, steps=3, checkpoint_every=10 ** 6)
+    elif minutes is None:
+        if steps is not None and steps != cfg.steps:
+            raise ValueError(f"steps={steps}: the model {folder.name} is named by its {cfg.steps} steps; "
+                             f"leave --steps out or pass --steps {cfg.steps}")
     elif steps is not None and not (folder / "config.json").exists():
         cfg = dataclasses.replace(cfg, steps=steps, max_minutes=None)
     else:
         cfg = train.fit_to_minutes(cfg, minutes, folder, device)  # a begun run keeps its planned steps
     return train.train(cfg, folder, device=device)
+
+
+def by_steps(ctx, cfg: train.TrainConfig, at: int | None = None):
+    """For an experiment's ``ctx``: the pipeline of ``cfg`` trained for exactly ``cfg.steps`` steps (named by
+    them; trained now if the zoo lacks it, resumable), or, with ``at``, the one saved after ``at`` steps of
+    that run (``cfg.snapshot_steps`` holds ``at``). Declare such models as ``(cfg, None)`` for ``--train``."""
+    folder = ctx.zoo / model_name(cfg, None)
+    ctx.used.append(folder)
+    pipe = trained(cfg, None, ctx.zoo, ctx.device, fast=ctx.mode.fast, steps=ctx.steps)
+    if at is None:
+        return pipe
+    snap = train.snapshot_step_dir(folder, at)
+    if not snap.exists():
+        raise ValueError(f"no snapshot after {at} steps in {folder}: train with snapshot_steps including {at} "
+                         f"(this config has {cfg.snapshot_steps})")
+    return load_pretrained(snap, device=ctx.device)
 
 
 def train_only(cfg, minutes, root=ZOO, device=None, fast: bool = False, steps: int | None = None) -> None:
