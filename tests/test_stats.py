@@ -102,3 +102,9 @@ def test_a_difference_leaves_out_unmeasurable_clips():
 def test_a_difference_with_nothing_measurable_says_so_instead_of_failing():
     d = stats.difference([[np.nan, np.nan]], [[0.1, 0.2]], statistic="median")
     assert np.isnan(d["difference"]) and not d["detectable"] and d["test"].startswith("none")
+
+
+def test_a_rate_with_a_seed_that_judged_nothing_keeps_the_others():
+    r = stats.cluster_rate([[1, 0, 1, 1], [], [0, 0, 1, 0]])
+    assert r["n"] == 8 and r["rate"] == 0.5 and np.isnan(r["per_seed"][1]) and np.isfinite(r["low"])
+    assert np.isnan(stats.cluster_rate([[], []])["rate"])

@@ -193,8 +193,10 @@ def _floor_summary(floor_by_seed: list, clips_by_seed: list) -> dict:
              for floor, clips in zip(floor_by_seed, clips_by_seed, strict=True)]
     floor = [[p for p, _ in seed] for seed in pairs]
     flagged = [[float(f) for _, f in seed] for seed in pairs]
-    return {"floor": stats.cluster_median(floor) | {"mean": float(np.mean(np.concatenate(floor))),
-                                                    "per_seed_mean": [float(np.mean(f)) for f in floor]},
+    means = [float(np.mean(f)) if f else float("nan") for f in floor]
+    pooled = [p for f in floor for p in f]
+    return {"floor": stats.cluster_median(floor) | {"mean": float(np.mean(pooled)) if pooled else float("nan"),
+                                                    "per_seed_mean": means},
             "model_on_same_clips": stats.cluster_rate(flagged),
             "model_minus_floor": stats.difference(floor, flagged, paired=True)}
 

@@ -49,12 +49,18 @@ def median_ci(values, confidence: float = 0.95, seed: int = 0, resamples: int = 
 
 def cluster_rate(flags_by_seed, confidence: float = 0.95, seed: int = 0, resamples: int = RESAMPLES) -> dict:
     """The share of clips with an event, over every training seed's clips (``flags_by_seed``: one list of
-    True/False per seed), with a two-level bootstrap interval and each seed's own rate."""
-    groups = _groups(flags_by_seed, float)
+    True/False per seed), with a two-level bootstrap interval and each seed's own rate (NaN for a seed with
+    no clip to judge; the interval then resamples the others, and is NaN when none has one)."""
+    all_groups = [np.asarray(g, dtype=float).ravel() for g in flags_by_seed]
+    groups = [g for g in all_groups if len(g)]  # a seed with no judged clip (a model that drew no ball)
+    per_seed = [float(g.mean()) if len(g) else float("nan") for g in all_groups]
+    if not groups:
+        nan = float("nan")
+        return {"k": 0, "n": 0, "rate": nan, "low": nan, "high": nan, "per_seed": per_seed}
     pooled = np.concatenate(groups)
     low, high = _interval(_two_level(groups, np.mean, resamples, seed), confidence)
     return {"k": int(pooled.sum()), "n": len(pooled), "rate": float(pooled.mean()), "low": low, "high": high,
-            "per_seed": [float(g.mean()) for g in groups]}
+            "per_seed": per_seed}
 
 
 def cluster_median(values_by_seed, confidence: float = 0.95, seed: int = 0, resamples: int = RESAMPLES) -> dict:
