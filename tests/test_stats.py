@@ -102,6 +102,7 @@ def test_a_difference_leaves_out_unmeasurable_clips():
 def test_a_difference_with_nothing_measurable_says_so_instead_of_failing():
     d = stats.difference([[np.nan, np.nan]], [[0.1, 0.2]], statistic="median")
     assert np.isnan(d["difference"]) and not d["detectable"] and d["test"].startswith("none")
+    assert stats.difference([[], []], [[], []])["test"].startswith("none")  # no ball kept by any model
 
 
 def test_a_rate_with_a_seed_that_judged_nothing_keeps_the_others():

@@ -87,7 +87,9 @@ def difference(a_by_seed, b_by_seed, paired: bool = True, statistic: str = "mean
     yes/no outcomes), Wilcoxon's signed-rank test (paired numbers) or Mann-Whitney's (unpaired), over all
     seeds' clips together (these tests take clips as independent; the interval does not).
     """
-    a, b = _groups(a_by_seed, float), _groups(b_by_seed, float)
+    a, b = ([np.asarray(g, dtype=float).ravel() for g in by_seed] for by_seed in (a_by_seed, b_by_seed))
+    if not a:
+        raise ValueError("no training seed given: expected one list of clip outcomes per seed in each condition")
     if len(a) != len(b):
         raise ValueError(f"{len(a)} seeds against {len(b)}: compare conditions on the same training seeds")
     if paired and any(len(x) != len(y) for x, y in zip(a, b, strict=True)):
@@ -117,14 +119,6 @@ def over_seeds(values) -> dict:
         sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
     return {"mean": float(values.mean()), "sd": sd,
             "min": float(values.min()), "max": float(values.max()), "n": len(values)}
-
-
-def _groups(by_seed, dtype) -> list:
-    groups = [np.asarray(g, dtype=dtype).ravel() for g in by_seed]
-    if not groups or any(len(g) == 0 for g in groups):
-        raise ValueError(f"expected one non-empty list of clip outcomes per training seed, got sizes "
-                         f"{[len(g) for g in groups]}")
-    return groups
 
 
 def _measurable(a: list, b: list, paired: bool) -> tuple:
