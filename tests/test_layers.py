@@ -4,8 +4,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vidlab"
-LAYERS = [{"env", "pixels", "denoiser", "model"}, {"world", "probes", "show", "runs"}, {"check", "pipeline", "batches"},
-          {"evaluate", "train", "public"}, {"experiments", "cost"}]
+LAYERS = [{"env", "pixels", "denoiser", "model", "train_cli"}, {"world", "probes", "show", "runs"},
+          {"check", "pipeline", "batches"}, {"evaluate", "train", "public"}, {"experiments", "cost"}]
 
 
 def vidlab_imports(path: Path) -> set:

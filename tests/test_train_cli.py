@@ -6,8 +6,7 @@ import typing
 import pytest
 
 from vidlab import train, train_cli
-from vidlab.train import TrainConfig
-from vidlab.train_cli import parse_args
+from vidlab.train import TrainConfig, parse_args
 
 # One value per field, none of them the default, written as a user types it: (command-line words, value).
 EVERY_FIELD = {
@@ -69,10 +68,9 @@ def test_a_field_of_a_type_the_command_line_cannot_take_is_named(monkeypatch):
     class WithDict:
         table: dict = dataclasses.field(default_factory=dict)
 
-    monkeypatch.setattr(train_cli, "TrainConfig", WithDict)
     monkeypatch.setattr(typing, "get_type_hints", lambda cls: {"table": dict})
-    with pytest.raises(TypeError, match="TrainConfig.table: <class 'dict'> has no command-line form"):
-        train_cli.config_arguments(train_cli.argparse.ArgumentParser())
+    with pytest.raises(TypeError, match="WithDict.table: <class 'dict'> has no command-line form"):
+        train_cli.config_arguments(train_cli.argparse.ArgumentParser(), WithDict)
 
 
 def test_a_bad_window_stops_the_command_with_the_fix(tmp_path):

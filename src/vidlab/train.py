@@ -14,9 +14,12 @@ so world seeds below that are held out for evaluation.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import dataclasses
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -27,7 +30,7 @@ from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine
 from diffusers.training_utils import EMAModel, compute_snr
 from diffusers.utils.torch_utils import randn_tensor
 
-from vidlab import batches, env, runs, world
+from vidlab import batches, env, runs, train_cli, world
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 from vidlab.pipeline import VidlabPipeline, default_sampler, read_folder
 from vidlab.world import ClipSpec
@@ -423,11 +426,40 @@ def _export(accelerator, nets: Nets, cfg, run, step, seconds, folder) -> VidlabP
     return pipe
 
 
-def main(argv=None):
-    """``python -m vidlab.train``: the command line (:mod:`vidlab.train_cli`)."""
-    from vidlab import train_cli
+# ------------------------------------------------------------------------------------- the command line
+def parse_args(argv=None) -> tuple[TrainConfig, dict]:
+    """The command line as a TrainConfig, and the options that are not config fields (output, device,
+    fit_minutes)."""
+    ap = argparse.ArgumentParser(description="Train the tiny video model (resumes from --output if present).")
+    ap.add_argument("--output", required=True)
+    ap.add_argument("--device", default=None, help="cpu, cuda or mps; default: cuda, then mps, then cpu")
+    ap.add_argument("--fit-minutes", type=float, default=None,
+                    help="set --steps to what fits in this many minutes here (timed first), and stop then")
+    train_cli.config_arguments(ap, TrainConfig)
+    args = vars(ap.parse_args(argv))
+    run = {name: args.pop(name) for name in ("output", "device", "fit_minutes")}
+    return TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}), run
 
-    train_cli.main(argv)
+
+def main(argv=None):
+    try:
+        cfg, run = parse_args(argv)
+    except ValueError as err:  # a config that cannot be (a ClipSpec check, say): say which and how to fix it
+        sys.exit(f"vidlab.train: {err}")
+    output, device, fit_minutes = run["output"], run["device"], run["fit_minutes"]
+    Path(output).mkdir(parents=True, exist_ok=True)
+    if int(os.environ.get("RANK", "0")) == 0:  # the main process of torchrun or accelerate launch, or the only one
+        processes = int(os.environ.get("WORLD_SIZE", "1"))
+        launched = f"  # in each of {processes} processes (torchrun or accelerate launch)" if processes > 1 else ""
+        command = " ".join(["python -m vidlab.train", *(argv or sys.argv[1:])])
+        (Path(output) / "command.txt").write_text(command + launched + "\n")
+    try:
+        if fit_minutes is not None:  # a resumed run keeps the steps it was planned with
+            cfg = fit_to_minutes(cfg, fit_minutes, output, device)
+            print(f"vidlab.train: {cfg.steps} steps planned for {fit_minutes:g} minutes here", flush=True)
+        train(cfg, output, device=device)
+    except ValueError as err:  # bad settings: say which and how to fix them, without a traceback
+        sys.exit(f"vidlab.train: {err}")
 
 
 if __name__ == "__main__":
