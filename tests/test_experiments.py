@@ -238,6 +238,14 @@ def test_models_train_beforehand_in_parallel_and_one_seed_runs_alone(tmp_path, m
         main(["colour_vs_velocity", "--fast", "--seeds", "7"])
 
 
+def test_trained_only_measures_nothing_and_trains_nothing_without_its_models(tmp_path, monkeypatch):
+    monkeypatch.setattr(core, "FAST_RESULTS", tmp_path)  # an empty zoo
+    with pytest.raises(SystemExit, match=r"is not trained yet, and trained_only was asked"):
+        main(["drift", "--fast", "--device", "cpu", "--trained-only"])
+    assert not (tmp_path / "zoo").exists() or not any((tmp_path / "zoo").iterdir())
+    assert core.Results(tmp_path / "drift", "drift", core.FAST).rows() == []
+
+
 def test_fixed_steps_train_the_recipe_for_that_many_steps(tmp_path, monkeypatch):
     monkeypatch.setattr(core, "FAST_RESULTS", tmp_path)
     cfg = TrainConfig(steps=1, checkpoint_every=10 ** 6, clip_pool=8, batch_size=2)

@@ -2,6 +2,7 @@
 
     python -m vidlab.experiments NAME [NAME ...] --train --jobs 8 --steps 3500   # only train their models
     python -m vidlab.experiments NAME --seeds 1                                   # one training seed's share
+    python -m vidlab.experiments NAME --trained-only       # measure what is trained while the rest trains
 """
 
 import argparse
@@ -20,6 +21,8 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=None,
                     help="train new models this many steps instead of fitting them to the mode's minutes here")
     ap.add_argument("--train", action="store_true", help="only train the models the experiments need")
+    ap.add_argument("--trained-only", action="store_true",
+                    help="measure only with models already trained; stop at the first one missing")
     ap.add_argument("--jobs", type=int, default=1, help="with --train: models trained at once")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args(argv)
@@ -33,7 +36,9 @@ def main(argv=None):
             print("\n".join(map(str, trained)) or "every model was already trained")
             return
         for name in args.names:
-            print(json.dumps(run(name, args.fast, args.device, seeds=args.seeds, steps=args.steps), indent=1))
+            summary = run(name, args.fast, args.device, seeds=args.seeds, steps=args.steps,
+                          trained_only=args.trained_only)
+            print(json.dumps(summary, indent=1))
     except ValueError as err:
         sys.exit(f"vidlab.experiments: {err}")
 

@@ -220,6 +220,7 @@ class Context:
     results: Results
     device: object = None
     steps: int | None = None  # train new models for this many steps instead of fitting them to the minutes
+    trained_only: bool = False  # measure only with models the zoo holds; stop (NotTrained) at the first it lacks
     used: list = dataclasses.field(default_factory=list)  # zoo folders of the models asked for
 
     def config(self, **changes):
@@ -245,6 +246,8 @@ class Context:
 
         minutes = minutes or self.mode.train_minutes
         self.used.append(self.zoo / zoo.model_name(cfg, minutes))
+        if self.trained_only:
+            zoo.require_trained(self.used[-1])
         return zoo.trained(cfg, minutes, self.zoo, self.device, fast=self.mode.fast, steps=self.steps)
 
     def snapshot(self, cfg, minutes: float):
@@ -261,7 +264,8 @@ class Context:
         return FAST_RESULTS / "zoo" if self.mode.fast else zoo.ZOO
 
 
-def context(name: str, fast: bool = False, device=None, root=None, seeds=None, steps=None) -> Context:
+def context(name: str, fast: bool = False, device=None, root=None, seeds=None, steps=None,
+            trained_only: bool = False) -> Context:
     """What :func:`run` hands the experiment ``name`` (its mode limited to ``seeds``, if given)."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; expected one of {sorted(EXPERIMENTS)}")
@@ -272,18 +276,21 @@ def context(name: str, fast: bool = False, device=None, root=None, seeds=None, s
         mode = dataclasses.replace(mode, seeds=tuple(seeds))
     device = env.resolve_device(device)
     results = Results(Path(root or (FAST_RESULTS if fast else RESULTS)) / name, name, mode)
-    return Context(name, mode, results, device, steps)
+    return Context(name, mode, results, device, steps, trained_only)
 
 
-def run(name: str, fast: bool = False, device=None, root=None, seeds=None, steps=None) -> dict:
+def run(name: str, fast: bool = False, device=None, root=None, seeds=None, steps=None,
+        trained_only: bool = False) -> dict:
     """Run (or resume) the experiment ``name``; write its results under ``root`` and return its summary.
 
     ``root`` defaults to ``results/`` in full mode (committed) and ``runs/experiments-fast/`` in fast mode.
     ``seeds``: only these training seeds (processes working on other seeds can share the folder); the summary
     then covers the rows written so far. ``steps``: models not yet trained train this many steps rather than
     as many as fit in the mode's minutes here (to train the same recipe on a faster machine).
+    ``trained_only``: measure with the models already trained (while others still train, in another process)
+    and stop with ``zoo.NotTrained`` at the first model the zoo lacks; the rows written until then are kept.
     """
-    ctx = context(name, fast, device, root, seeds, steps)
+    ctx = context(name, fast, device, root, seeds, steps, trained_only)
     summary = EXPERIMENTS[name](ctx)
     ctx.results.finish(summary, ctx.device, ctx.used)
     return summary

@@ -31,6 +31,18 @@ LATER_FIELDS = {"context_noise": 0.0, "frame_index": False, "given_frames": 1, "
                 "simulate_frames": None, "noise_schedule": "cosine", "snapshot_steps": ()}
 
 
+class NotTrained(ValueError):
+    """A model that an experiment run with ``trained_only`` needs and the zoo does not hold (yet)."""
+
+
+def require_trained(folder: Path) -> None:
+    """Raise :class:`NotTrained` unless ``folder`` holds a finished model (its ``state.json`` and pipeline)."""
+    folder = Path(folder)
+    if not ((folder / "state.json").exists() and (folder / "pipeline").exists()):
+        raise NotTrained(f"the model {folder.name} is not trained yet, and trained_only was asked: train it "
+                         f"(--train) or leave --trained-only out; the rows measured so far are kept")
+
+
 def model_name(cfg: train.TrainConfig, minutes: float | None) -> str:
     """A readable, unique folder name: the split, pool and seed, then a hash of the whole config and budget.
 
@@ -75,6 +87,8 @@ def by_steps(ctx, cfg: train.TrainConfig, at: int | None = None):
     that run (``cfg.snapshot_steps`` holds ``at``). Declare such models as ``(cfg, None)`` for ``--train``."""
     folder = ctx.zoo / model_name(cfg, None)
     ctx.used.append(folder)
+    if ctx.trained_only:
+        require_trained(folder)
     pipe = trained(cfg, None, ctx.zoo, ctx.device, fast=ctx.mode.fast, steps=ctx.steps)
     if at is None:
         return pipe
