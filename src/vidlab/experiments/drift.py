@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from vidlab import evaluate, world
-from vidlab.experiments import drift_measures
+from vidlab.experiments import drift_measures, stats
 from vidlab.experiments.core import experiment
 
 FACTOR = 4  # clips this many times the trained length
@@ -79,8 +79,44 @@ def drift(ctx) -> dict:
     return summarise(ctx.results.rows())
 
 
+# Paired comparisons (b minus a) on the same held-out clips and training seeds: does a control or a remedy
+# change how often the ball is lost in the last window, and how far off it is just past the trained length?
+COMPARISONS = {
+    "teacher-forced minus plain, launch": (("4 given frames", "plain"), ("4 given frames", "teacher-forced")),
+    "teacher-forced minus plain, random windows": (("4 given frames, random windows", "plain"),
+                                                   ("4 given frames, random windows", "teacher-forced")),
+    "random windows minus launch, plain": (("4 given frames", "plain"), ("4 given frames, random windows", "plain")),
+    "random windows minus launch, teacher-forced": (("4 given frames", "teacher-forced"),
+                                                    ("4 given frames, random windows", "teacher-forced")),
+}
+PER_CLIP = {"clip_lost_last_window": "mean", "clip_position_first_extension_px": "median"}
+
+
+def compare(rows: list) -> dict:
+    """Each of :data:`COMPARISONS` whose two runs were measured, with their per-clip outcomes, on the same seeds:
+    ``stats.difference`` (paired on the clips) of the lost share in the last window and of the position error
+    just past the trained length."""
+    out = {}
+    for name, (a, b) in COMPARISONS.items():
+        runs_ab = [{r["seed"]: r for r in rows if (r["variant"], r["method"]) == run and PER_CLIP.keys() <= r.keys()}
+                   for run in (a, b)]
+        seeds = sorted(set(runs_ab[0]) & set(runs_ab[1]))
+        if not seeds:
+            continue
+        out[name] = {"seeds": seeds, **{
+            key: stats.difference([_floats(runs_ab[0][s][key]) for s in seeds],
+                                  [_floats(runs_ab[1][s][key]) for s in seeds], paired=True, statistic=statistic)
+            for key, statistic in PER_CLIP.items()}}
+    return out
+
+
+def _floats(values) -> list:
+    return [np.nan if v is None else float(v) for v in values]
+
+
 def summarise(rows: list) -> dict:
-    """Per variant and method: each curve averaged over the seeds measured (and how many)."""
+    """Per variant and method: each curve averaged over the seeds measured (and how many); then the paired
+    comparisons (:func:`compare`) under ``"comparisons"``."""
     out = {}
     for variant, method in dict.fromkeys((r["variant"], r["method"]) for r in rows):
         mine = [r for r in rows if r["variant"] == variant and r["method"] == method]
@@ -92,7 +128,8 @@ def summarise(rows: list) -> dict:
             with np.errstate(invalid="ignore"):
                 entry[key] = _jsonable(np.nanmean(np.where(np.isinf(values), np.nan, values), axis=0))
         out[f"{variant} | {method}"] = entry
-    return out
+    comparisons = compare(rows)
+    return {**out, "comparisons": comparisons} if comparisons else out
 
 
 def _jsonable(values) -> list:

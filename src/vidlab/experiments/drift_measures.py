@@ -25,6 +25,8 @@ estimated), so pixel-level errors do not compound, while wrong positions still d
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -112,6 +114,10 @@ def errors_over_time(videos, clips, context_frames: int, window: int = 16) -> di
     centre error; a lost ball counts as infinitely far), ``vanish`` (share of clips whose ball is in view but
     not found), and per window (``window_start``): ``gravity_error`` (median relative error of a fit on that
     window alone), ``morph``, ``teleport`` (events per clip) and ``flicker`` (VBench's, 1 = steady).
+    Per clip, for paired comparisons of two runs on the same clips: ``clip_lost_last_window`` (of the last
+    ``window`` frames with the ball in view, the share in which it is lost; NaN if it is never in view) and
+    ``clip_position_first_extension_px`` (the median centre error over frames ``window`` to ``2 * window - 1``,
+    the first frames past the trained length; a lost ball counts as a frame's diagonal away).
     """
     t_len = len(clips[0].video)
     pos = np.full((len(clips), t_len), np.nan)
@@ -134,8 +140,15 @@ def errors_over_time(videos, clips, context_frames: int, window: int = 16) -> di
             kinds = [e.kind for e in report.events if s <= e.frame < s + window]
             morph[i, w], tele[i, w] = kinds.count("morph"), kinds.count("teleport")
             flick[i, w] = part.flicker
-    gen = slice(context_frames, None)
-    return {"frame": np.arange(t_len)[gen], "position_px": _median_ignoring_nan(pos[:, gen]),
+    gen, last, first_extension = slice(context_frames, None), slice(-window, None), slice(window, 2 * window)
+    in_view_last = np.array([c.visible[last, 0] for c in clips]).sum(1)
+    diagonal = float(np.hypot(*clips[0].video.shape[1:3]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a clip whose ball is out of view throughout: NaN
+        lost_last = np.where(in_view_last > 0, lost[:, last].sum(1) / np.maximum(in_view_last, 1), np.nan)
+        position_first = np.nanmedian(np.minimum(pos[:, first_extension], diagonal), axis=1)
+    return {"clip_lost_last_window": lost_last, "clip_position_first_extension_px": position_first,
+            "frame": np.arange(t_len)[gen], "position_px": _median_ignoring_nan(pos[:, gen]),
             "vanish": lost[:, gen].sum(0) / np.maximum(np.array([c.visible[gen, 0] for c in clips]).sum(0), 1),
             "window_start": np.array(starts), "gravity_error": np.nanmedian(grav, axis=0),
             "morph": morph.mean(0), "teleport": tele.mean(0), "flicker": np.nanmean(flick, axis=0)}
