@@ -19,6 +19,28 @@ def test_the_truth_itself_has_no_drift():
     assert np.all(errors["vanish"] == 0) and np.all(errors["teleport"] == 0)
 
 
+def test_per_clip_outcomes_and_the_paired_comparison_see_a_ball_lost_after_frame_20():
+    clips = drift_measures.long_clips(world.ClipSpec().to_dict(), 3, factor=2)
+    truth = drift_measures.errors_over_time([c.video for c in clips], clips, 4)
+    blanked = [c.video.copy() for c in clips]
+    for video in blanked:
+        video[20:] = video[0, 0, 0]  # the background colour from frame 20 on: the ball is gone
+    lost = drift_measures.errors_over_time(blanked, clips, 4)
+    assert np.all(truth["clip_lost_last_window"] == 0) and np.all(truth["clip_position_first_extension_px"] < 0.3)
+    in_view = np.array([c.visible[16:, 0].sum() for c in clips])
+    gone = np.array([c.visible[20:, 0].sum() for c in clips])
+    assert np.allclose(lost["clip_lost_last_window"], gone / in_view)  # frames 16-19 still show it
+    assert np.allclose(lost["clip_position_first_extension_px"], np.hypot(32, 32))  # counted a diagonal away
+    rows = [{"seed": seed, "variant": "4 given frames", "method": method, "clips": 3,
+             **{k: drift._jsonable(v) for k, v in errors.items()}}
+            for seed in (0, 1) for method, errors in (("plain", lost), ("teacher-forced", truth))]
+    found = drift.summarise(rows)["comparisons"]
+    assert list(found) == ["teacher-forced minus plain, launch"]  # the random-window runs are not measured
+    diff = found["teacher-forced minus plain, launch"]["clip_lost_last_window"]
+    assert diff["paired"] and diff["per_seed"] == [diff["difference"]] * 2
+    assert np.isclose(diff["difference"], -np.mean(gone / in_view)) and diff["high"] < 0
+
+
 def test_reanchoring_keeps_the_given_frames_and_the_length():
     pipe = pipeline.load_pretrained()
     clips = drift_measures.long_clips(pipe.training_config, 2, factor=2)
