@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vidlab"
-LAYERS = [{"env", "pixels", "denoiser", "model", "train_cli"}, {"world", "probes", "show", "runs"},
+LAYERS = [{"env", "pixels", "denoiser", "model", "train_cli", "latent"}, {"world", "probes", "show", "runs"},
           {"check", "pipeline", "batches"}, {"evaluate", "train", "public"}, {"experiments", "cost"}]
 
 
