@@ -244,6 +244,7 @@ def test_trained_only_measures_nothing_and_trains_nothing_without_its_models(tmp
         main(["drift", "--fast", "--device", "cpu", "--trained-only"])
     assert not (tmp_path / "zoo").exists() or not any((tmp_path / "zoo").iterdir())
     assert core.Results(tmp_path / "drift", "drift", core.FAST).rows() == []
+    assert json.loads((tmp_path / "drift" / "summary.json").read_text()) == {}  # drift summarises what it has
 
 
 def test_fixed_steps_train_the_recipe_for_that_many_steps(tmp_path, monkeypatch):

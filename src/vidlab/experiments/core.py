@@ -28,6 +28,7 @@ RESULTS = env.workspace() / "results"  # full-mode results, committed
 FAST_RESULTS = env.workspace() / "runs" / "experiments-fast"  # fast mode: a smoke test of the code, never committed
 EXPERIMENTS: dict[str, Callable] = {}
 MODELS: dict[str, Callable] = {}  # experiment name -> models(ctx): the (config, minutes) pairs it trains
+SUMMARISERS: dict[str, Callable] = {}  # experiment name -> summarise(rows), for a trained_only run that stops
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,12 +53,15 @@ FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps
             snapshots=(0,), scene_minutes=0.05, fast=True)
 
 
-def experiment(name: str, models: Callable):
+def experiment(name: str, models: Callable, summarise: Callable | None = None):
     """Register ``run(ctx) -> summary dict`` under ``name`` (the command's argument), and ``models(ctx)``: the
     ``(config, minutes)`` of every model it asks ``ctx.model`` for (so that they can be trained beforehand, in
-    parallel: :func:`train_models`)."""
+    parallel: :func:`train_models`). ``summarise(rows) -> summary``, if given, summarises the rows written so far
+    when a ``trained_only`` run stops at a model not trained yet (:func:`run`)."""
     def register(run):
         EXPERIMENTS[name], MODELS[name] = run, models
+        if summarise is not None:
+            SUMMARISERS[name] = summarise
         return run
     return register
 
@@ -290,8 +294,15 @@ def run(name: str, fast: bool = False, device=None, root=None, seeds=None, steps
     ``trained_only``: measure with the models already trained (while others still train, in another process)
     and stop with ``zoo.NotTrained`` at the first model the zoo lacks; the rows written until then are kept.
     """
+    from vidlab.experiments.zoo import NotTrained
+
     ctx = context(name, fast, device, root, seeds, steps, trained_only)
-    summary = EXPERIMENTS[name](ctx)
+    try:
+        summary = EXPERIMENTS[name](ctx)
+    except NotTrained:
+        if name in SUMMARISERS:  # the rows so far, summarised; the record names the models they used
+            ctx.results.finish(SUMMARISERS[name](ctx.results.rows()), ctx.device, ctx.used[:-1])
+        raise
     ctx.results.finish(summary, ctx.device, ctx.used)
     return summary
 

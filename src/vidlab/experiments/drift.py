@@ -60,7 +60,7 @@ def _models(ctx):
             for variant in variants for seed in ctx.mode.seeds]
 
 
-@experiment("drift", models=_models)
+@experiment("drift", models=_models, summarise=lambda rows: summarise(rows))
 def drift(ctx) -> dict:
     """Errors against time at 4x the trained length, per variant and method (means over seeds)."""
     n_clips = max(2, ctx.mode.clips // 8)  # 32 per seed in full mode: 14 runs x 3 seeds x 32 clips x 64 frames
