@@ -1,12 +1,16 @@
-"""The latent transformer and flow matching: patchify is a strided 3-D convolution and inverts exactly, AdaLN-Zero
-starts every block at the identity, attention spans all of spacetime, the objective and the Euler step are
-diffusers', and a few steps fit a batch."""
+"""The latent recipe: the causal VAE folds 1 + 4k frames and never looks ahead, patchify is a strided 3-D
+convolution and inverts exactly, AdaLN-Zero starts every block at the identity, attention spans all of spacetime,
+the objective and the Euler step are diffusers', and a few steps fit a batch."""
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
+from vidlab import world
 from vidlab.latent import flow
 from vidlab.latent.dit import SpacetimeDiT, patchify, unpatchify
+from vidlab.latent.vae import TinyVideoVAE
 
 PATCH = (1, 2, 2)
 
@@ -141,3 +145,46 @@ def test_a_few_steps_fit_one_batch():
         opt.step()
         losses.append(loss.item())
     assert losses[0] > 1.5 and losses[-1] < 0.5 * losses[0]  # from zero velocity (|noise - x0|^2 ~ 2) down
+
+
+def _clip(frames=17, seed=0):
+    return torch.rand(2, 3, frames, 32, 32, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def test_the_vae_folds_4_frames_after_the_first_and_4x4_pixels_into_a_latent():
+    vae = TinyVideoVAE(channels=8, latent_channels=4).eval()
+    dist = vae.encode(_clip()).latent_dist
+    assert dist.mean.shape == (2, 4, 5, 8, 8) == (2, *vae.latent_shape(17, 32, 32))
+    assert vae.decode(dist.mode()).sample.shape == (2, 3, 17, 32, 32)
+    assert vae.encode(_clip(frames=1)).latent_dist.mean.shape[2] == 1  # a still image is a one-frame clip
+    with pytest.raises(ValueError, match="16 frames cannot be encoded.*1 \\+ 4k frames \\(the nearest: 13, 17\\)"):
+        vae.encode(_clip(frames=16))
+    with pytest.raises(ValueError, match="multiples of 4"):
+        vae.encode(torch.zeros(1, 3, 5, 30, 32))
+
+
+def test_the_vae_is_causal_a_latent_frame_never_sees_later_frames():
+    vae = _randomised(TinyVideoVAE(channels=8, latent_channels=4)).eval()
+    clip = _clip()
+    changed = clip.clone()
+    changed[:, :, 10] += 0.5  # frame 10 lies in latent frame 3 (frames 9-12)
+    before, after = (vae.encode(c).latent_dist.mean for c in (clip, changed))
+    assert torch.equal(before[:, :, :3], after[:, :, :3])
+    assert (before[:, :, 3] - after[:, :, 3]).abs().max() > 1e-4
+
+
+def test_a_few_vae_steps_reconstruct_better():
+    torch.manual_seed(0)
+    vae = TinyVideoVAE(channels=8, latent_channels=4)
+    opt = torch.optim.AdamW(vae.parameters(), lr=3e-3)
+    videos = np.stack([c.video for c in world.ClipSpec(num_frames=5).clips([0, 1])])  # [B, T, H, W, 3] uint8
+    clip = torch.from_numpy(videos).permute(0, 4, 1, 2, 3).float() / 127.5 - 1
+    gen, losses = torch.Generator().manual_seed(0), []
+    for _ in range(40):
+        out, kl = vae(clip, gen)
+        loss = F.mse_loss(out, clip) + 1e-4 * kl
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
