@@ -2,12 +2,14 @@
 convolution and inverts exactly, AdaLN-Zero starts every block at the identity, attention spans all of spacetime,
 the objective and the Euler step are diffusers', and a few steps fit a batch."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from vidlab import world
+from vidlab import pipeline, world
 from vidlab.latent import flow
 from vidlab.latent.dit import SpacetimeDiT, patchify, unpatchify
 from vidlab.latent.vae import TinyVideoVAE
@@ -188,3 +190,41 @@ def test_a_few_vae_steps_reconstruct_better():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def _latent_pipeline():
+    """A tiny random-weight latent pipeline (smoke weights: it draws noise, not physics)."""
+    torch.manual_seed(0)
+    vae = TinyVideoVAE(channels=8, latent_channels=4).eval()
+    transformer = _randomised(SpacetimeDiT(latent_channels=4, width=32, depth=1, heads=2)).eval()
+    config = {**world.ClipSpec().to_dict(), "num_frames": 17, "context_frames": 5}
+    return pipeline.LatentVideoPipeline(vae, transformer, flow.scheduler(3.0), training_config=config)
+
+
+def test_the_latent_pipeline_is_called_like_the_pixel_one_and_keeps_the_given_frames(tmp_path):
+    pipe = _latent_pipeline()
+    context = world.ClipSpec(num_frames=5).clips([0])[0].video  # uint8 [5, 32, 32, 3]
+    out = pipe(context=context, num_inference_steps=2, generator=torch.Generator().manual_seed(0), progress=False)
+    assert out.frames.shape == (1, 17, 32, 32, 3) and 0 <= out.frames.min() and out.frames.max() <= 1
+    assert np.allclose(out.frames[0, :5], context / 255, atol=1e-6)
+    again = pipe(context=context, num_inference_steps=2, generator=torch.Generator().manual_seed(0), progress=False)
+    assert np.array_equal(out.frames, again.frames)
+    longer = pipe(context=context, num_frames=29, num_inference_steps=2, generator=torch.Generator().manual_seed(0),
+                  progress=False)
+    assert longer.frames.shape[1] == 29 and np.array_equal(longer.frames[:, :17], out.frames)
+    pipe.save_pretrained(tmp_path)
+    loaded = pipeline.load_pretrained(tmp_path, device="cpu")
+    assert type(loaded).__name__ == "LatentVideoPipeline"
+    reloaded = loaded(context=context, num_inference_steps=2, generator=torch.Generator().manual_seed(0),
+                      progress=False)
+    assert np.allclose(reloaded.frames, out.frames, atol=1e-5)  # the same weights; float rounding may differ
+    with pytest.raises(ValueError, match="context has 4 frames: this model was trained on 5"):
+        pipe(context=context[:4], num_inference_steps=2)
+
+
+def test_a_folder_of_another_pipeline_class_is_refused_by_name(tmp_path):
+    _latent_pipeline().save_pretrained(tmp_path)
+    index = json.loads((tmp_path / "model_index.json").read_text())
+    (tmp_path / "model_index.json").write_text(json.dumps({**index, "_class_name": "WanPipeline"}))
+    with pytest.raises(ValueError, match="holds a 'WanPipeline': vidlab loads"):
+        pipeline.load_pretrained(tmp_path, device="cpu")

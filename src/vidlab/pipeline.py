@@ -26,6 +26,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from vidlab import env, pixels
 from vidlab import model as _old_name  # noqa: F401  (diffusers loads only imported modules: older checkpoints name it)
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
+from vidlab.latent import dit as _dit  # noqa: F401  (the latent pipeline's components, for loading)
 
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"  # weights and training.json: package data
 SHIPPED_MODELS = {"tiny-physics": SHIPPED,  # the projectile model of notebook 03 (the default)
@@ -76,6 +77,11 @@ class VidlabPipeline(DiffusionPipeline):
         super().__init__()
         self.register_modules(denoiser=denoiser, scheduler=scheduler, text_encoder=text_encoder)
         self.register_to_config(training_config=dict(training_config or {}))
+
+    @property
+    def network(self) -> torch.nn.Module:
+        """The denoising network (the U-Net here; the transformer of :class:`LatentVideoPipeline`)."""
+        return self.denoiser
 
     @property
     def training_config(self) -> dict:
@@ -135,7 +141,7 @@ class VidlabPipeline(DiffusionPipeline):
         """Generate the frames after ``context``; see the module docstring. ``output_type``: "np" or "pt"."""
         # 1. check the inputs against what the model learned
         arr = self.check_inputs(context, prompt, num_frames, guidance_scale)
-        device, dtype = self._execution_device, next(self.denoiser.parameters()).dtype
+        device, dtype = self._execution_device, next(self.network.parameters()).dtype
         known = pixels.to_model_space(arr).to(device=device, dtype=dtype)  # [B, k, 3, H, W] in [-1, 1]
         k, window = known.shape[1], self.training_config.get("num_frames", known.shape[1] + 12)
         total = num_frames or window
@@ -189,6 +195,85 @@ class VidlabPipeline(DiffusionPipeline):
         return free + guidance * (cond - free)
 
 
+class LatentVideoPipeline(VidlabPipeline):
+    """The modern recipe (Sora's report; Wan 2.1): the given frames go into a causal VAE's latents, a transformer
+    over spacetime patches makes the rest by flow matching, and the VAE decodes the clip. Called exactly like
+    :class:`VidlabPipeline` (the same inputs, checks and outputs), so ``vidlab.evaluate`` measures either.
+
+    The VAE is ``vidlab.latent.vae.TinyVideoVAE`` or diffusers' ``AutoencoderKLWan`` (both encode 1 + 4k frames,
+    the first alone); its config's ``latents_mean`` and ``latents_std``, when set, normalise the latents per
+    channel, as Wan's do. The model's given frames must be 1 + 4m (5: two latent frames).
+    """
+
+    model_cpu_offload_seq = "text_encoder->transformer->vae"
+    _optional_components = ["text_encoder"]
+
+    def __init__(self, vae, transformer, scheduler, text_encoder: TinyTextEncoder | None = None,
+                 training_config: dict | None = None):
+        DiffusionPipeline.__init__(self)
+        self.register_modules(vae=vae, transformer=transformer, scheduler=scheduler, text_encoder=text_encoder)
+        self.register_to_config(training_config=dict(training_config or {}))
+
+    @property
+    def network(self) -> torch.nn.Module:
+        return self.transformer
+
+    def _latent_stats(self, latents):
+        """The VAE's per-channel latent mean and standard deviation, shaped to broadcast (or 0 and 1)."""
+        mean, std = self.vae.config.get("latents_mean"), self.vae.config.get("latents_std")
+        if mean is None or std is None:
+            return 0.0, 1.0
+        shape = (1, -1, 1, 1, 1)
+        return (torch.tensor(mean, device=latents.device, dtype=latents.dtype).reshape(shape),
+                torch.tensor(std, device=latents.device, dtype=latents.dtype).reshape(shape))
+
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """[B, T, 3, H, W] in [-1, 1] (T = 1 + 4m) -> normalised latents [B, z, 1 + m, H/4, W/4] (the mean)."""
+        latents = self.vae.encode(frames.movedim(2, 1)).latent_dist.mode()
+        mean, std = self._latent_stats(latents)
+        return (latents - mean) / std
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Normalised latents -> frames [B, T, 3, H, W] in [-1, 1]."""
+        mean, std = self._latent_stats(latents)
+        return self.vae.decode(latents * std + mean).sample.movedim(1, 2).clamp(-1, 1)
+
+    def _window(self, known, window, steps, guidance, text, uncond, generator, callback, callback_inputs, progress):
+        """One window of ``window`` frames: encode the known frames, denoise the other latent frames from pure
+        noise with Euler steps along the straight path, decode, and put the known frames back exactly."""
+        given = self.encode_frames(known)
+        b, z, g, h, w = given.shape
+        frames_latent = 1 + (window - 1) // 4
+        context = torch.zeros(b, z, frames_latent, h, w, device=known.device, dtype=known.dtype)
+        context[:, :, :g] = given
+        mask = torch.zeros(b, frames_latent, device=known.device, dtype=known.dtype)
+        mask[:, :g] = 1
+        keep = mask[:, None, :, None, None] > 0
+        self.scheduler.set_timesteps(steps)
+        latents = randn_tensor(context.shape, generator=generator, device=known.device, dtype=known.dtype)
+        bar = self.progress_bar(total=len(self.scheduler.timesteps)) if progress else None
+        for i, t in enumerate(self.scheduler.timesteps):
+            x, timestep = torch.where(keep, context, latents), t.expand(b).to(known.device)
+            velocity = self.transformer(x, timestep, context, mask, text)
+            if text is not None and guidance != 1.0:
+                free = self.transformer(x, timestep, context, mask, uncond)
+                velocity = free + guidance * (velocity - free)
+            latents = self.scheduler.step(velocity, t, latents).prev_sample
+            if callback is not None:
+                out = callback(self, i, t, {name: {"latents": latents}[name] for name in callback_inputs})
+                latents = out.get("latents", latents) if isinstance(out, dict) else latents
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            bar.close()
+        video = self.decode_latents(torch.where(keep, context, latents))
+        video[:, :known.shape[1]] = known
+        return video
+
+
+PIPELINES = {"VidlabPipeline": VidlabPipeline, "LatentVideoPipeline": LatentVideoPipeline}
+
+
 def load_pretrained(path=None, device: str | None = None) -> VidlabPipeline:
     """Load a trained tiny video model onto ``device``; ``path=None`` loads the checkpoint shipped with vidlab,
     and a name in ``SHIPPED_MODELS`` ("tiny-scenes": the prompted model of the harder scenes) another one.
@@ -230,13 +315,17 @@ def _unreadable_file(err: BaseException) -> bool:
 
 
 def read_folder(folder) -> VidlabPipeline:
-    """``VidlabPipeline.from_pretrained(folder)`` without diffusers' loading bar.
+    """The pipeline class the folder names (``VidlabPipeline`` or ``LatentVideoPipeline``), loaded from it without
+    diffusers' loading bar.
 
     Loading takes a split second, so the bar adds nothing; in a saved notebook it stays frozen at "0%".
     """
+    name = json.loads((Path(folder) / "model_index.json").read_text()).get("_class_name")
+    if name not in PIPELINES:
+        raise ValueError(f"checkpoint folder {str(folder)!r} holds a {name!r}: vidlab loads {sorted(PIPELINES)}")
     diffusers_logging.disable_progress_bar()
     try:
-        return VidlabPipeline.from_pretrained(folder, use_safetensors=True)
+        return PIPELINES[name].from_pretrained(folder, use_safetensors=True)
     finally:
         diffusers_logging.enable_progress_bar()
 
