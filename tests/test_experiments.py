@@ -179,7 +179,8 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
     expected = {"scaling": [str(p) for p in ood.pool_sizes(core.FAST)], "colour_vs_velocity": ["swapped", "as trained"],
-                "drift": [f"{v} | {m}" for v, m in drift.runs(core.FAST)], "frame_mixing": list(mixing.VARIANTS),
+                "drift": [*(f"{v} | {m}" for v, m in drift.runs(core.FAST)), "comparisons"],
+                "frame_mixing": list(mixing.VARIANTS),
                 "size_vs_velocity": ["swapped", "as trained"], "context_frames": ["1", "2", "3", "4"],
                 "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])],
                 "ood_vs_training_length": ["2", "3", "longer minus shorter"],
@@ -187,6 +188,9 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
                 "smaller_at_64px": [resolution.label(s, c) for s in resolution.SIZES for c in resolution.CONDITIONS]}
     if name in expected:
         assert list(summary) == expected[name]
+    if name == "drift":  # every paired comparison, each with its two outcomes
+        assert list(summary["comparisons"]) == list(drift.COMPARISONS)
+        assert all(set(c) == {"seeds", *drift.PER_CLIP} for c in summary["comparisons"].values())
     if name == "frame_mixing":  # example continuations for notebook 01, beside the truth
         with np.load(core.FAST_RESULTS / name / "gallery.npz") as gallery:
             assert set(gallery) == {*mixing.VARIANTS, "truth"} and gallery["truth"].dtype == np.uint8
