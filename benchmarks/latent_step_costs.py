@@ -24,9 +24,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
-from vidlab import env  # noqa: E402
+from vidlab import env, train  # noqa: E402
 from vidlab.cost import flops  # noqa: E402
-from vidlab.denoiser import VideoDenoiser  # noqa: E402
 from vidlab.latent.dit import SpacetimeDiT  # noqa: E402
 from vidlab.latent.vae import TinyVideoVAE  # noqa: E402
 
@@ -62,7 +61,8 @@ def candidates() -> dict:
     wan = dict(patch_size=(1, 2, 2), num_attention_heads=4, attention_head_dim=32, in_channels=2 * Z + 1,
                out_channels=Z, text_dim=32, freq_dim=64, ffn_dim=512, num_layers=4, rope_max_seq_len=64)
     return {
-        "pixel U-Net (the shipped design), 16 frames": (VideoDenoiser, unet_inputs, mean_square),
+        "pixel U-Net (the 10-minute recipe), 16 frames": (lambda: train.build(train.TrainConfig())[0], unet_inputs,
+                                                           mean_square),
         "vidlab DiT, width 128, 4 layers, patch (1, 2, 2)": (lambda: SpacetimeDiT(Z, (1, 2, 2), 128, 4, 4), latents,
                                                              mean_square),
         "vidlab DiT, width 192, 6 layers, patch (1, 2, 2)": (lambda: SpacetimeDiT(Z, (1, 2, 2), 192, 6, 4), latents,
