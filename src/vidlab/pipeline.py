@@ -27,6 +27,7 @@ from vidlab import env, pixels
 from vidlab import model as _old_name  # noqa: F401  (diffusers loads only imported modules: older checkpoints name it)
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 from vidlab.latent import dit as _dit  # noqa: F401  (the latent pipeline's components, for loading)
+from vidlab.latent import vae as _vae
 
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"  # weights and training.json: package data
 SHIPPED_MODELS = {"tiny-physics": SHIPPED,  # the projectile model of notebook 03 (the default)
@@ -168,15 +169,23 @@ class VidlabPipeline(DiffusionPipeline):
         # timesteps stay on the CPU: the scheduler indexes its CPU tables with them, the denoiser moves them
         self.scheduler.set_timesteps(steps)
         latents = self.prepare_latents(context.shape, generator, known.device, known.dtype)
-        bar = self.progress_bar(total=len(self.scheduler.timesteps)) if progress else None
-        for i, t in enumerate(self.scheduler.timesteps):
+
+        def predict(latents, t):
             x = self.scheduler.scale_model_input(latents, t)
             x = torch.where(mask[:, :, None, None, None] > 0, context, x)
             if text is not None and guidance != 1.0:
-                pred = self._guided(x, t, context, mask, text, uncond, guidance)
-            else:
-                pred = self.denoiser(x, t, context, mask, text)
-            latents = self.scheduler.step(pred, t, latents, generator=generator).prev_sample
+                return self._guided(x, t, context, mask, text, uncond, guidance)
+            return self.denoiser(x, t, context, mask, text)
+
+        latents = self._sample(latents, predict, generator, callback, callback_inputs, progress)
+        return torch.where(mask[:, :, None, None, None] > 0, context, latents)
+
+    def _sample(self, latents, predict, generator, callback, callback_inputs, progress):
+        """The sampling loop of both pipelines: at each of the scheduler's timesteps the network's output
+        (``predict(latents, t)``) goes through ``scheduler.step``; a callback may replace the latents."""
+        bar = self.progress_bar(total=len(self.scheduler.timesteps)) if progress else None
+        for i, t in enumerate(self.scheduler.timesteps):
+            latents = self.scheduler.step(predict(latents, t), t, latents, generator=generator).prev_sample
             if callback is not None:
                 values = {"latents": latents}
                 out = callback(self, i, t, {name: values[name] for name in callback_inputs})
@@ -185,7 +194,7 @@ class VidlabPipeline(DiffusionPipeline):
                 bar.update()
         if bar is not None:
             bar.close()
-        return torch.where(mask[:, :, None, None, None] > 0, context, latents)
+        return latents
 
     def _guided(self, x, t, context, mask, text, uncond, guidance):
         """Classifier-free guidance: uncond + guidance * (cond - uncond), in one batched call."""
@@ -243,7 +252,7 @@ class LatentVideoPipeline(VidlabPipeline):
         noise with Euler steps along the straight path, decode, and put the known frames back exactly."""
         given = self.encode_frames(known)
         b, z, g, h, w = given.shape
-        frames_latent = 1 + (window - 1) // 4
+        frames_latent = 1 + (window - 1) // _vae.TIME_GROUP
         context = torch.zeros(b, z, frames_latent, h, w, device=known.device, dtype=known.dtype)
         context[:, :, :g] = given
         mask = torch.zeros(b, frames_latent, device=known.device, dtype=known.dtype)
@@ -251,21 +260,16 @@ class LatentVideoPipeline(VidlabPipeline):
         keep = mask[:, None, :, None, None] > 0
         self.scheduler.set_timesteps(steps)
         latents = randn_tensor(context.shape, generator=generator, device=known.device, dtype=known.dtype)
-        bar = self.progress_bar(total=len(self.scheduler.timesteps)) if progress else None
-        for i, t in enumerate(self.scheduler.timesteps):
+
+        def predict(latents, t):  # the velocity, guided when a prompt and a scale ask for it
             x, timestep = torch.where(keep, context, latents), t.expand(b).to(known.device)
             velocity = self.transformer(x, timestep, context, mask, text)
             if text is not None and guidance != 1.0:
                 free = self.transformer(x, timestep, context, mask, uncond)
                 velocity = free + guidance * (velocity - free)
-            latents = self.scheduler.step(velocity, t, latents).prev_sample
-            if callback is not None:
-                out = callback(self, i, t, {name: {"latents": latents}[name] for name in callback_inputs})
-                latents = out.get("latents", latents) if isinstance(out, dict) else latents
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            bar.close()
+            return velocity
+
+        latents = self._sample(latents, predict, generator, callback, callback_inputs, progress)
         video = self.decode_latents(torch.where(keep, context, latents))
         video[:, :known.shape[1]] = known
         return video
