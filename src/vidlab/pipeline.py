@@ -227,25 +227,13 @@ class LatentVideoPipeline(VidlabPipeline):
     def network(self) -> torch.nn.Module:
         return self.transformer
 
-    def _latent_stats(self, latents):
-        """The VAE's per-channel latent mean and standard deviation, shaped to broadcast (or 0 and 1)."""
-        mean, std = self.vae.config.get("latents_mean"), self.vae.config.get("latents_std")
-        if mean is None or std is None:
-            return 0.0, 1.0
-        shape = (1, -1, 1, 1, 1)
-        return (torch.tensor(mean, device=latents.device, dtype=latents.dtype).reshape(shape),
-                torch.tensor(std, device=latents.device, dtype=latents.dtype).reshape(shape))
-
     def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
         """[B, T, 3, H, W] in [-1, 1] (T = 1 + 4m) -> normalised latents [B, z, 1 + m, H/4, W/4] (the mean)."""
-        latents = self.vae.encode(frames.movedim(2, 1)).latent_dist.mode()
-        mean, std = self._latent_stats(latents)
-        return (latents - mean) / std
+        return _vae.encode_frames(self.vae, frames)
 
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
         """Normalised latents -> frames [B, T, 3, H, W] in [-1, 1]."""
-        mean, std = self._latent_stats(latents)
-        return self.vae.decode(latents * std + mean).sample.movedim(1, 2).clamp(-1, 1)
+        return _vae.decode_latents(self.vae, latents)
 
     def _window(self, known, window, steps, guidance, text, uncond, generator, callback, callback_inputs, progress):
         """One window of ``window`` frames: encode the known frames, denoise the other latent frames from pure

@@ -25,14 +25,21 @@ from pathlib import Path
 from typing import NamedTuple
 
 import torch
-from diffusers import DDPMScheduler
 from diffusers.optimization import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
-from diffusers.training_utils import EMAModel, compute_snr
-from diffusers.utils.torch_utils import randn_tensor
+from diffusers.training_utils import EMAModel
 
 from vidlab import batches, env, runs, train_cli, world
-from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
-from vidlab.pipeline import VidlabPipeline, default_sampler, read_folder
+from vidlab.denoiser import VideoDenoiser
+from vidlab.latent import training as latent_training
+from vidlab.pipeline import VidlabPipeline
+from vidlab.pixel_diffusion import (  # noqa: F401  (their home; importable from here as before)
+    NOISE_SCHEDULES,
+    PixelDiffusion,
+    build,
+    loss_on_batch,
+    min_snr_weights,
+    training_scheduler,
+)
 from vidlab.world import ClipSpec
 
 _CLIPS = ClipSpec()  # the clip fields' defaults live in the spec, their one home
@@ -61,6 +68,21 @@ class TrainConfig:
     # Stable Video Diffusion's noise_aug_strength). The level is not given to the network, and sampling uses
     # clean given frames. 0: the clean frames.
     context_noise: float = 0.0
+    # The model family (each one's nets, loss and saved pipeline: FAMILIES): "unet", the pixel U-Net with DDPM of
+    # notebooks 01-05; "vae", the tiny causal video VAE; "latent_dit", a transformer over a trained VAE's latents
+    # with flow matching (vidlab.latent.training). The latent ones need 1 + 4k frames (17, 5 of them given).
+    family: str = "unet"
+    vae_channels: int = 32  # vae: the first level's channels (vidlab.latent.vae.TinyVideoVAE)
+    latent_channels: int = 8  # vae: channels per latent
+    kl_weight: float = 1e-4  # vae: weight of the KL term against the pixels' mean squared error
+    vae: str | None = None  # latent_dit: the trained VAE's folder (a "vae" run's pipeline/), frozen, saved along
+    dit_width: int = 128  # latent_dit: vidlab.latent.dit.SpacetimeDiT's width, depth, heads and patch
+    dit_depth: int = 4
+    dit_heads: int = 4
+    patch: tuple[int, ...] = (1, 2, 2)  # (latent frames, rows, columns) per token
+    flow_shift: float = 3.0  # latent_dit: the sigma shift of flow matching (SD3: 3; Wan: 5)
+    timestep_density: str = "logit_normal"  # latent_dit: how sigmas are drawn (diffusers' SD3 names)
+    loss_weighting: str = "none"  # latent_dit: per-sigma loss weight (diffusers' SD3 names)
     batch_size: int = 16  # per process: the global batch is batch_size x the number of processes
     steps: int = 7000
     max_minutes: float | None = None  # stop early (and save) after this much training time
@@ -75,6 +97,7 @@ class TrainConfig:
     frame_index: bool = False  # True: each frame's position in the clip joins its conditioning (notebook 01)
     given_frames: int = 1  # how many of the last known frames every frame's input carries (notebook 01)
     ema_decay: float = 0.995  # 0 = no EMA; the saved pipeline holds the EMA weights
+    # the U-Net's diffusion (family "unet")
     high_noise_bias: float = 2.0  # timesteps drawn as 1000 * u ** (1 / bias): 1 = uniform, 2 = density rising with t
     prediction_type: str = "sample"  # the clean clip; or "v_prediction", "epsilon" (benchmarks/train_vs_peers.py)
     noise_schedule: str = "cosine"  # a key of NOISE_SCHEDULES; the saved pipeline's sampler inherits it
@@ -121,89 +144,6 @@ def scaled_lr(cfg: TrainConfig, num_processes: int) -> float:
     return cfg.lr * factor
 
 
-# Noise schedules by name (diffusers' settings). "cosine": ᾱ at t = 999 is 2.4e-9, so sampling from t = 999
-# recovers x̂0 from an ε prediction by dividing by √ᾱ ≈ 4.9e-5. "cosine_zero_snr": the same rescaled to ᾱ = 0
-# at t = 999 (Lin et al. 2024), where ε is undefined: use it with v or the clean clip. "scaled_linear": Stable
-# Diffusion 1-2's schedule, trained with ε; its √ᾱ at t = 999 is 0.068. Every sampler reads them from the config.
-NOISE_SCHEDULES = {"cosine": {"beta_schedule": "squaredcos_cap_v2"},
-                   "cosine_zero_snr": {"beta_schedule": "squaredcos_cap_v2", "rescale_betas_zero_snr": True},
-                   "scaled_linear": {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}}
-
-
-def training_scheduler(cfg: TrainConfig) -> DDPMScheduler:
-    """The noise schedule ``cfg`` trains with (``cfg.noise_schedule``); its config is the sampler's too."""
-    if cfg.noise_schedule not in NOISE_SCHEDULES:
-        raise ValueError(f"noise_schedule={cfg.noise_schedule!r}: expected one of {sorted(NOISE_SCHEDULES)}")
-    settings = NOISE_SCHEDULES[cfg.noise_schedule]
-    if settings.get("rescale_betas_zero_snr") and cfg.prediction_type == "epsilon":
-        raise ValueError(f"noise_schedule={cfg.noise_schedule!r} with prediction_type='epsilon': at zero terminal "
-                         "SNR the noise cannot be told from the clip at t = 999; use 'v_prediction' or 'sample'")
-    return DDPMScheduler(num_train_timesteps=1000, prediction_type=cfg.prediction_type, clip_sample=False,
-                         **settings)
-
-
-def build(cfg: TrainConfig):
-    denoiser = VideoDenoiser(channels=cfg.channels, mults=tuple(cfg.mults), depth=cfg.depth,
-                             max_frames=max(64, cfg.num_frames), temporal=cfg.temporal,
-                             frame_index=cfg.frame_index, given_frames=cfg.given_frames)
-    text = TinyTextEncoder(vocab=world.caption_vocabulary(), dim=denoiser.config.cond_dim) if cfg.text else None
-    return denoiser, text
-
-
-def min_snr_weights(scheduler, steps: torch.Tensor, prediction_type: str, gamma: float) -> torch.Tensor:
-    """Min-SNR-gamma loss weight of each clip's timestep (Hang et al. 2023), for the given prediction target.
-
-    The paper weights the noise-prediction loss by min(SNR, gamma) / SNR; the same weighting of the other
-    targets' losses is min(SNR, gamma) for the clean clip and min(SNR, gamma) / (SNR + 1) for v. SNR comes
-    from diffusers' ``compute_snr``. At high noise (SNR << 1) the clean-clip and v losses are scaled down.
-    """
-    if gamma <= 0:
-        raise ValueError(f"snr_gamma={gamma}: must be positive (5 is the paper's choice), or None for no weighting")
-    snr = compute_snr(scheduler, steps).clamp(min=1e-8)
-    clipped = snr.clamp(max=gamma)
-    weights = {"sample": clipped, "epsilon": clipped / snr, "v_prediction": clipped / (snr + 1)}
-    if prediction_type not in weights:
-        raise ValueError(f"prediction_type={prediction_type!r}: expected one of {sorted(weights)}")
-    return weights[prediction_type]
-
-
-def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, generator, steps=None):
-    """Noise the unknown frames, predict, and return the mean squared error over those frames.
-
-    ``steps`` [B]: the noise level (timestep) of each clip; random when None, as in training. Every tensor is
-    made on ``video``'s device; random draws come from ``generator`` (a CPU generator gives the same draws
-    on every device).
-    """
-    b, t = video.shape[:2]
-    device = video.device
-    noise = randn_tensor(video.shape, generator=generator, device=device, dtype=video.dtype)
-    if steps is None:  # uniform, or tilted towards high noise, where the ball's path is decided
-        u = torch.rand(b, generator=generator, device=generator.device) ** (1 / cfg.high_noise_bias)
-        steps = (u * scheduler.config.num_train_timesteps).long().clamp(max=scheduler.config.num_train_timesteps - 1)
-    steps = steps.to(device)
-    noisy = scheduler.add_noise(video, noise, steps)
-    mask = torch.zeros(b, t, device=device)
-    mask[:, :cfg.context_frames] = 1
-    context = video * mask[:, :, None, None, None]
-    if cfg.context_noise > 0:  # noise augmentation: each clip's given frames get a noise level from 0 to context_noise
-        level = torch.rand(b, generator=generator, device=generator.device).to(device) * cfg.context_noise
-        jitter = randn_tensor(video.shape, generator=generator, device=device, dtype=video.dtype)
-        context = context + jitter * (level[:, None] * mask)[:, :, None, None, None]
-    noisy = torch.where(mask[:, :, None, None, None] > 0, context, noisy)
-    emb = None
-    if text_encoder is not None:
-        drop = torch.rand(b, generator=generator, device=generator.device) < cfg.cond_dropout
-        emb = text_encoder(captions, drop=drop.to(device))
-    pred = denoiser(noisy, steps, context, mask, emb)
-    target = {"epsilon": noise, "sample": video}.get(cfg.prediction_type)
-    if target is None:
-        target = scheduler.get_velocity(video, noise, steps)
-    err = (pred - target).pow(2).mean(dim=(2, 3, 4))
-    if cfg.snr_gamma is not None:
-        err = err * min_snr_weights(scheduler, steps, cfg.prediction_type, cfg.snr_gamma)[:, None]
-    return (err * (1 - mask)).sum() / (1 - mask).sum()
-
-
 def step_flops(denoiser, cfg: TrainConfig) -> int:
     """Floating-point operations of one training step (forward and backward), by torch.utils.flop_counter.
 
@@ -220,12 +160,22 @@ def step_flops(denoiser, cfg: TrainConfig) -> int:
     return counter.get_total_flops()
 
 
+FAMILIES = {"unet": PixelDiffusion, **latent_training.FAMILIES}
+
+
+def family_of(cfg: TrainConfig, device=None):
+    """The family ``cfg`` trains (:data:`FAMILIES`), set up on ``device``; a clear error for an unknown name."""
+    if cfg.family not in FAMILIES:
+        raise ValueError(f"family={cfg.family!r}: expected one of {sorted(FAMILIES)}")
+    return FAMILIES[cfg.family](cfg, device or "cpu")
+
+
 class Nets(NamedTuple):
-    """What one training step updates: the nets, their noise schedule, optimizer, learning rate and EMA."""
+    """What one training step updates: the nets, their family (loss and pipeline), optimizer, learning rate, EMA."""
 
     denoiser: torch.nn.Module
     text_encoder: torch.nn.Module | None
-    scheduler: DDPMScheduler
+    family: object
     optimizer: torch.optim.Optimizer
     lr_schedule: object
     ema: EMAModel | None
@@ -243,7 +193,7 @@ def train_step(accelerator, nets: Nets, cfg: TrainConfig, video, captions, gener
     from torch.profiler import record_function
 
     with record_function("forward and loss"):
-        loss = loss_on_batch(nets.denoiser, nets.text_encoder, nets.scheduler, cfg, video, captions, generator)
+        loss = nets.family.loss(nets.denoiser, nets.text_encoder, video, captions, generator)
     with record_function("backward"):
         accelerator.backward(loss)  # gradients are averaged over the processes
     with record_function("optimizer"):
@@ -278,15 +228,17 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     """
     # 1. Accelerate on the chosen device and precision, and the run's folder
     cfg.clip_spec  # noqa: B018  (checks the clip fields: a bad window or length fails before a folder is made)
-    scheduler = training_scheduler(cfg)  # and the noise schedule
+    family_of(cfg)  # and the family's settings (the noise schedule, the frame counts, the VAE it needs)
     accelerator = runs.accelerator_for(output, device)
     output = runs.prepare_output(cfg, output, accelerator.is_main_process)
     run = _run_record(accelerator, cfg)
     torch.manual_seed(cfg.seed)
     # 2. the nets, the optimizer, the learning-rate schedule and the EMA weights, all on the device
-    if denoiser is not None and cfg.text:
-        raise ValueError("a denoiser passed in is trained without prompts: set text=False")
-    denoiser, text_encoder = (denoiser, None) if denoiser is not None else build(cfg)
+    if denoiser is not None and (cfg.text or cfg.family != "unet"):
+        raise ValueError("a denoiser passed in is trained as the U-Net is, without prompts: set text=False and "
+                         "family='unet'")
+    family = family_of(cfg, accelerator.device)
+    denoiser, text_encoder = (denoiser, None) if denoiser is not None else family.nets()
     params = list(denoiser.parameters()) + (list(text_encoder.parameters()) if text_encoder else [])
     optimizer = make_optimizer(params, run["lr_used"], accelerator.device)
     lr_schedule = _lr_schedule(cfg, optimizer)
@@ -297,7 +249,7 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     ema = EMAModel(params, decay=cfg.ema_decay, foreach=True) if cfg.ema_decay > 0 else None
     if ema is not None:
         accelerator.register_for_checkpointing(ema)
-    nets = Nets(denoiser, text_encoder, scheduler, optimizer, lr_schedule, ema, params)
+    nets = Nets(denoiser, text_encoder, family, optimizer, lr_schedule, ema, params)
     # 3. resume from the last checkpoint, whatever device and number of processes wrote it; the clips' source
     start, elapsed = runs.resume(accelerator, output, ema, optimizer, lr_schedule, run["lr_used"])
     rank, world_size = accelerator.process_index, accelerator.num_processes
@@ -403,24 +355,22 @@ def _lr_schedule(cfg: TrainConfig, optimizer):
     return get_constant_schedule_with_warmup(optimizer, cfg.warmup_steps)
 
 
-def _export(accelerator, nets: Nets, cfg, run, step, seconds, folder) -> VidlabPipeline:
-    """Save a pipeline (with the EMA weights, if any) to ``folder``; return a copy of it on the training device."""
+def _export(accelerator, nets: Nets, cfg, run, step, seconds, folder):
+    """Save the family's pipeline (with the EMA weights, if any) to ``folder``; return a copy of it on the
+    training device (the U-Net's and the transformer's: a pipeline; the VAE's: the VAE)."""
     if nets.ema is not None:
         nets.ema.store(nets.params)
         nets.ema.copy_to(nets.params)
     net = accelerator.unwrap_model(nets.denoiser)
-    foreign = not isinstance(net, VideoDenoiser)  # another library's net: kept in memory, not saved
+    foreign = cfg.family == "unet" and not isinstance(net, VideoDenoiser)  # another library's net: not saved
     text_encoder = accelerator.unwrap_model(nets.text_encoder) if nets.text_encoder else None
-    pipe = VidlabPipeline(denoiser=copy.deepcopy(net) if foreign else net,
-                          scheduler=default_sampler(nets.scheduler.config), text_encoder=text_encoder,
-                          training_config={**dataclasses.asdict(cfg), "steps_done": step,
-                                           "training_seconds": round(seconds, 1),
-                                           "split_params": {k: str(v) for k, v in world.SPLITS[cfg.split].items()},
-                                           **run})
+    config = {**dataclasses.asdict(cfg), "steps_done": step, "training_seconds": round(seconds, 1),
+              "split_params": {k: str(v) for k, v in world.SPLITS[cfg.split].items()}, **run}
+    pipe = nets.family.pipeline(copy.deepcopy(net) if foreign else net, text_encoder, config)
     if not foreign:
         pipe.save_pretrained(folder, safe_serialization=True)
         # a copy, so training can go on; the foreign net's copy is already on the device
-        pipe = read_folder(folder).to(accelerator.device)
+        pipe = nets.family.load(folder).to(accelerator.device)
     if nets.ema is not None:
         nets.ema.restore(nets.params)
     return pipe

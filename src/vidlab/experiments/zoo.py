@@ -28,7 +28,10 @@ ZOO = env.workspace() / "runs" / "zoo"
 # Config fields added after models were named: left out of the hash while at their default, so every model
 # named before keeps its name (and the records that cite it stay true).
 LATER_FIELDS = {"context_noise": 0.0, "frame_index": False, "given_frames": 1, "window": "launch",
-                "simulate_frames": None, "noise_schedule": "cosine", "snapshot_steps": ()}
+                "simulate_frames": None, "noise_schedule": "cosine", "snapshot_steps": (), "family": "unet",
+                "vae_channels": 32, "latent_channels": 8, "kl_weight": 1e-4, "vae": None, "dit_width": 128,
+                "dit_depth": 4, "dit_heads": 4, "patch": (1, 2, 2), "flow_shift": 3.0,
+                "timestep_density": "logit_normal", "loss_weighting": "none"}
 
 
 class NotTrained(ValueError):

@@ -53,8 +53,9 @@ class TinyVideoVAE(ModelMixin, ConfigMixin):
     """Video to latents and back: 4x in time (after the first frame) and 4x in each spatial direction."""
 
     @register_to_config
-    def __init__(self, channels: int = 32, latent_channels: int = 8):
-        super().__init__()
+    def __init__(self, channels: int = 32, latent_channels: int = 8, latents_mean: tuple | None = None,
+                 latents_std: tuple | None = None):
+        super().__init__()  # latents_mean, latents_std: per channel, set after training (normalise_latents)
         c, z = channels, latent_channels
         self.down = nn.Sequential(  # each frame alone: (1, k, k) kernels
             nn.Conv3d(3, c, (1, 3, 3), padding=(0, 1, 1)), nn.SiLU(),
@@ -106,3 +107,39 @@ class TinyVideoVAE(ModelMixin, ConfigMixin):
         latents = dist.sample(generator) if self.training else dist.mode()
         kl = 0.5 * (dist.mean ** 2 + dist.var - 1.0 - dist.logvar).mean()
         return self.decode(latents).sample, kl
+
+
+# --------------------------------------------------------------------------- latents as the transformer sees them
+def latent_stats(vae, like: torch.Tensor) -> tuple:
+    """The VAE's per-channel latent mean and standard deviation (its config's ``latents_mean`` and
+    ``latents_std``, as Wan's VAE keeps them), shaped to broadcast over ``like`` [B, C, F, H, W]; or 0 and 1."""
+    mean, std = vae.config.get("latents_mean"), vae.config.get("latents_std")
+    if mean is None or std is None:
+        return 0.0, 1.0
+    return tuple(torch.tensor(v, device=like.device, dtype=like.dtype).reshape(1, -1, 1, 1, 1) for v in (mean, std))
+
+
+def encode_frames(vae, frames: torch.Tensor) -> torch.Tensor:
+    """Frames [B, T, 3, H, W] in [-1, 1] (T = 1 + 4k) -> normalised latents [B, z, 1 + k, H/4, W/4] (the
+    distribution's mean): what the transformer learns and makes. Works for this VAE and ``AutoencoderKLWan``."""
+    latents = vae.encode(frames.movedim(2, 1)).latent_dist.mode()
+    mean, std = latent_stats(vae, latents)
+    return (latents - mean) / std
+
+
+def decode_latents(vae, latents: torch.Tensor) -> torch.Tensor:
+    """Normalised latents -> frames [B, T, 3, H, W] in [-1, 1] (the inverse of :func:`encode_frames`)."""
+    mean, std = latent_stats(vae, latents)
+    return vae.decode(latents * std + mean).sample.movedim(1, 2).clamp(-1, 1)
+
+
+@torch.no_grad()
+def normalise_latents(vae: TinyVideoVAE, frames: torch.Tensor) -> TinyVideoVAE:
+    """Set ``vae``'s ``latents_mean`` and ``latents_std`` to each latent channel's over ``frames`` [B, T, 3, H, W]
+    (its training clips), so that the transformer sees latents of mean 0 and standard deviation 1 per channel,
+    the scale its noise has. Returns ``vae``."""
+    vae.register_to_config(latents_mean=None, latents_std=None)
+    latents = encode_frames(vae, frames).float()
+    vae.register_to_config(latents_mean=latents.mean(dim=(0, 2, 3, 4)).tolist(),
+                           latents_std=latents.std(dim=(0, 2, 3, 4)).clamp(min=1e-6).tolist())
+    return vae
