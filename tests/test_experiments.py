@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidlab import evaluate, probes, world
-from vidlab.experiments import core, drift, mixing, ood, resolution, scenes, stats, targets, zoo
+from vidlab.experiments import core, drift, mixing, ood, resolution, scenes, stats, targets, vae_physics, zoo
 from vidlab.experiments.__main__ import main
 from vidlab.train import TrainConfig
 
@@ -174,7 +174,8 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
 @pytest.mark.parametrize("name", ["scaling", "colour_vs_velocity", "size_vs_velocity", "context_frames",
                                   "memorisation", "failure_rates", "samplers_and_steps", "training_time",
                                   "object_permanence", "momentum", "guidance", "drift", "frame_mixing",
-                                  "ood_vs_training_length", "prediction_targets", "smaller_at_64px"])
+                                  "ood_vs_training_length", "prediction_targets", "smaller_at_64px",
+                                  "vae_physics"])
 def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
@@ -185,7 +186,9 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
                 "memorisation": [str(p) for p in (ood.pool_sizes(core.FAST)[0], ood.pool_sizes(core.FAST)[-1])],
                 "ood_vs_training_length": ["2", "3", "longer minus shorter"],
                 "prediction_targets": list(targets.VARIANTS),
-                "smaller_at_64px": [resolution.label(s, c) for s in resolution.SIZES for c in resolution.CONDITIONS]}
+                "smaller_at_64px": [resolution.label(s, c) for s in resolution.SIZES for c in resolution.CONDITIONS],
+                "vae_physics": [name for c in vae_physics.CONDITIONS for name in
+                                (*(f"{g}x in time, {c}" for g in vae_physics.TIME_GROUPS), f"2x minus 4x, {c}")]}
     if name in expected:
         assert list(summary) == expected[name]
     if name == "drift":  # every paired comparison, each with its two outcomes
@@ -217,6 +220,10 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
         floor = {(v["size"], v["condition"]): v["probes_on_truth"] for v in summary.values()}
         assert all(f["correct_count"] == 1.0 for f in floor.values())
         assert {r["size"] for r in rows} == set(resolution.SIZES)
+    if name == "vae_physics":  # each VAE on each condition, every clip read for its failures and its bounces
+        assert {(r["time_group"], r["condition"]) for r in rows if r["seed"] == 0} == {
+            (g, c) for g in vae_physics.TIME_GROUPS for c in vae_physics.CONDITIONS}
+        assert all(len(r["bounces"]) == len(r["failures"]) == core.FAST.clips for r in rows)
     if name == "guidance":  # the probes on the true clips of each scene: their false alarms
         assert {r["scene"] for r in rows if r["seed"] == "truth"} == set(scenes.SCENES)
     # the models it declares (for --train) are the models it used, each with where it trained

@@ -80,8 +80,6 @@ def test_an_interrupted_vae_run_resumes_to_the_same_weights(tmp_path, stop_at_th
     ({"family": "latent_dit"}, "needs a trained VAE: train one with --family vae"),
     ({"family": "latent_dit", "vae": "/nowhere"}, "vae='/nowhere': no trained VAE there"),
     ({"family": "vae", "num_frames": 16}, "num_frames=16: a clip of 16 frames cannot be encoded"),
-    ({"family": "latent_dit", "vae": "x", "context_frames": 4},
-     "context_frames=4: a clip of 4 frames cannot be encoded"),
     ({"family": "diffusion_forcing"}, "family='diffusion_forcing': expected one of"),
     ({"family": "vae", "text": True}, "learns no prompts"),
 ])
@@ -89,6 +87,15 @@ def test_a_latent_config_that_cannot_train_is_refused_by_name_before_a_folder_is
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("+", r"\+")):
         train(TrainConfig(steps=1, **{**LATENT, **changes}), tmp_path / "run", device="cpu")
     assert not (tmp_path / "run").exists()
+
+
+def test_frame_counts_are_checked_in_the_trained_vaes_groups(trained_vae, tmp_path):
+    with pytest.raises(ValueError, match="context_frames=4: a clip of 4 frames cannot be encoded"):
+        train(TrainConfig(steps=1, vae=str(trained_vae[1]), **{**DIT, "context_frames": 4}), tmp_path / "a")
+    two = train(TrainConfig(steps=1, **{**VAE, "vae_time_group": 2, "num_frames": 7}), tmp_path / "b", device="cpu")
+    assert two.latent_shape(7, 32, 32) == (4, 4, 8, 8)  # 1 + 3 groups of 2 frames
+    train(TrainConfig(steps=1, vae=str(tmp_path / "b" / "pipeline"), **{**DIT, "num_frames": 7, "context_frames": 3}),
+          tmp_path / "c", device="cpu")  # 7 and 3 frames: whole groups of 2
 
 
 def test_the_command_line_sets_every_latent_field():

@@ -240,7 +240,7 @@ class LatentVideoPipeline(VidlabPipeline):
         noise with Euler steps along the straight path, decode, and put the known frames back exactly."""
         given = self.encode_frames(known)
         b, z, g, h, w = given.shape
-        frames_latent = 1 + (window - 1) // _vae.TIME_GROUP
+        frames_latent = 1 + (window - 1) // _vae.time_group(self.vae)
         context = torch.zeros(b, z, frames_latent, h, w, device=known.device, dtype=known.dtype)
         context[:, :, :g] = given
         mask = torch.zeros(b, frames_latent, device=known.device, dtype=known.dtype)

@@ -74,6 +74,7 @@ class TrainConfig:
     family: str = "unet"
     vae_channels: int = 32  # vae: the first level's channels (vidlab.latent.vae.TinyVideoVAE)
     latent_channels: int = 8  # vae: channels per latent
+    vae_time_group: int = 4  # vae: frames per latent frame after the first (Wan's 4; 2 keeps more motion)
     kl_weight: float = 1e-4  # vae: weight of the KL term against the pixels' mean squared error
     vae: str | None = None  # latent_dit: the trained VAE's folder (a "vae" run's pipeline/), frozen, saved along
     dit_width: int = 128  # latent_dit: vidlab.latent.dit.SpacetimeDiT's width, depth, heads and patch

@@ -18,7 +18,8 @@ of failure happens, and "looks right" against "is right"), ``sampling`` (the rat
 number of steps and the training time), ``scenes`` (object permanence, momentum and guidance in the harder
 scenes, with a prompted model), ``drift`` (clips 4 times the trained length, and what helps; its measures in
 ``drift_measures``), ``mixing`` (why frames are denoised together, its causes separated: notebook 01);
-``plots`` draws the results for the notebooks.
+``vae_physics`` (where the latent recipe's VAE breaks physics: issue 24); ``plots`` draws the results for the
+notebooks.
 """
 
 from vidlab.experiments import (  # noqa: F401
@@ -33,5 +34,6 @@ from vidlab.experiments import (  # noqa: F401
     sampling,
     scenes,
     targets,
+    vae_physics,
 )
 from vidlab.experiments.core import EXPERIMENTS, FAST, FULL, MODELS, Mode, Results, load, run, train_models  # noqa: F401

@@ -29,8 +29,8 @@ ZOO = env.workspace() / "runs" / "zoo"
 # named before keeps its name (and the records that cite it stay true).
 LATER_FIELDS = {"context_noise": 0.0, "frame_index": False, "given_frames": 1, "window": "launch",
                 "simulate_frames": None, "noise_schedule": "cosine", "snapshot_steps": (), "family": "unet",
-                "vae_channels": 32, "latent_channels": 8, "kl_weight": 1e-4, "vae": None, "dit_width": 128,
-                "dit_depth": 4, "dit_heads": 4, "patch": (1, 2, 2), "flow_shift": 3.0,
+                "vae_channels": 32, "latent_channels": 8, "vae_time_group": 4, "kl_weight": 1e-4, "vae": None,
+                "dit_width": 128, "dit_depth": 4, "dit_heads": 4, "patch": (1, 2, 2), "flow_shift": 3.0,
                 "timestep_density": "logit_normal", "loss_weighting": "none"}
 
 
@@ -70,7 +70,7 @@ def trained(cfg: train.TrainConfig, minutes: float | None, root=ZOO, device=None
     """
     folder = Path(root) / model_name(cfg, minutes)
     if (folder / "state.json").exists() and (folder / "pipeline").exists():
-        return load_pretrained(folder / "pipeline", device=device)
+        return load(cfg, folder / "pipeline", device)
     if fast:
         cfg = dataclasses.replace(cfg, steps=3, checkpoint_every=10 ** 6)
     elif minutes is None:
@@ -82,6 +82,14 @@ def trained(cfg: train.TrainConfig, minutes: float | None, root=ZOO, device=None
     else:
         cfg = train.fit_to_minutes(cfg, minutes, folder, device)  # a begun run keeps its planned steps
     return train.train(cfg, folder, device=device)
+
+
+def load(cfg: train.TrainConfig, folder: Path, device=None):
+    """A trained model of ``cfg``'s family from its pipeline ``folder``: a pipeline, or for ``family="vae"`` the
+    VAE itself, on ``device`` (env's choice when None)."""
+    if cfg.family == "vae":
+        return train.FAMILIES["vae"].load(folder).to(env.resolve_device(device))
+    return load_pretrained(folder, device=device)
 
 
 def by_steps(ctx, cfg: train.TrainConfig, at: int | None = None):

@@ -25,7 +25,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from vidlab import batches, world
 from vidlab.latent import flow
 from vidlab.latent.dit import SpacetimeDiT
-from vidlab.latent.vae import TIME_GROUP, TinyVideoVAE, encode_frames, frame_count_error, normalise_latents
+from vidlab.latent.vae import TinyVideoVAE, encode_frames, frame_count_error, normalise_latents, time_group
 
 STATS_CLIPS = 64  # training clips over which a trained VAE's latent mean and spread are measured
 
@@ -35,7 +35,7 @@ class VAEFamily:
 
     def __init__(self, cfg, device):
         self.cfg, self.device = cfg, torch.device(device)
-        problem = frame_count_error(cfg.num_frames)
+        problem = frame_count_error(cfg.num_frames, cfg.vae_time_group)
         if problem:
             raise ValueError(f"num_frames={cfg.num_frames}: {problem}")
         if cfg.size % 4:
@@ -44,7 +44,8 @@ class VAEFamily:
             raise ValueError("family='vae' learns no prompts: set text=False")
 
     def nets(self) -> tuple:
-        return TinyVideoVAE(channels=self.cfg.vae_channels, latent_channels=self.cfg.latent_channels), None
+        return TinyVideoVAE(channels=self.cfg.vae_channels, latent_channels=self.cfg.latent_channels,
+                            time_group=self.cfg.vae_time_group), None
 
     def loss(self, vae, text_encoder, video, captions, generator) -> torch.Tensor:
         """Pixel MSE of the reconstruction (latents sampled with ``generator``) plus ``kl_weight`` x KL."""
@@ -67,10 +68,13 @@ class LatentDiTFamily:
 
     def __init__(self, cfg, device):
         self.cfg, self.device = cfg, torch.device(device)
-        check(cfg)
+        if cfg.vae is None:
+            raise ValueError("family='latent_dit' needs a trained VAE: train one with --family vae, then pass its "
+                             "folder's pipeline as --vae (e.g. runs/vae/pipeline)")
         self.vae = load_vae(cfg.vae).to(self.device).eval().requires_grad_(False)
+        check(cfg, time_group(self.vae))
         self.scheduler = flow.scheduler(cfg.flow_shift)
-        self.given = 1 + (cfg.context_frames - 1) // TIME_GROUP  # latent frames the given frames fill
+        self.given = 1 + (cfg.context_frames - 1) // time_group(self.vae)  # latent frames the given frames fill
 
     def nets(self) -> tuple:
         from vidlab.denoiser import TinyTextEncoder
@@ -121,18 +125,15 @@ class LatentDiTFamily:
 FAMILIES = {"vae": VAEFamily, "latent_dit": LatentDiTFamily}
 
 
-def check(cfg) -> None:
-    """Refuse a latent-transformer config that cannot train, naming the value and the fix."""
+def check(cfg, group: int) -> None:
+    """Refuse frame counts a latent transformer cannot train on, naming the value and the fix (``group``: its
+    VAE's frames per latent frame)."""
     for name in ("num_frames", "context_frames"):
-        problem = frame_count_error(getattr(cfg, name))
+        problem = frame_count_error(getattr(cfg, name), group)
         if problem:
-            raise ValueError(f"{name}={getattr(cfg, name)}: {problem} (the VAE's latent frames; e.g. num_frames=17, "
-                             "context_frames=5)")
+            raise ValueError(f"{name}={getattr(cfg, name)}: {problem} (the VAE's latent frames)")
     if cfg.context_frames >= cfg.num_frames:
         raise ValueError(f"context_frames={cfg.context_frames}: must be fewer than num_frames={cfg.num_frames}")
-    if cfg.vae is None:
-        raise ValueError("family='latent_dit' needs a trained VAE: train one with --family vae, then pass its "
-                         "folder's pipeline as --vae (e.g. runs/vae/pipeline)")
 
 
 def load_vae(path) -> TinyVideoVAE:

@@ -24,7 +24,7 @@ from diffusers.models.modeling_outputs import AutoencoderKLOutput
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
-TIME_GROUP = 4  # frames folded into one latent frame, after the first
+TIME_GROUP = 4  # frames folded into one latent frame, after the first (Wan's and LTX's 4; 2 for comparison)
 
 
 class CausalTimeConv(nn.Module):
@@ -39,35 +39,43 @@ class CausalTimeConv(nn.Module):
         return self.conv(F.pad(x, (0, 0, 0, 0, self.kernel - 1, 0), mode="replicate"))
 
 
-def frame_count_error(frames: int) -> str | None:
-    """Why a clip of ``frames`` frames cannot be encoded, or None when it can (1 + 4k frames)."""
-    if frames < 1 or (frames - 1) % TIME_GROUP:
-        fits = [n for n in (frames - (frames - 1) % TIME_GROUP, frames + TIME_GROUP - (frames - 1) % TIME_GROUP)
-                if n >= 1]
+def frame_count_error(frames: int, group: int = TIME_GROUP) -> str | None:
+    """Why a clip of ``frames`` frames cannot be encoded, or None when it can (1 + ``group`` x k frames)."""
+    if frames < 1 or (frames - 1) % group:
+        fits = [n for n in (frames - (frames - 1) % group, frames + group - (frames - 1) % group) if n >= 1]
         return (f"a clip of {frames} frames cannot be encoded: the first frame is encoded alone, then groups of "
-                f"{TIME_GROUP}, so use 1 + {TIME_GROUP}k frames (the nearest: {', '.join(map(str, fits))})")
+                f"{group}, so use 1 + {group}k frames (the nearest: {', '.join(map(str, fits))})")
     return None
 
 
+def time_group(vae) -> int:
+    """Frames per latent frame after the first: this VAE's ``time_group``; diffusers' Wan VAE folds 4."""
+    return int(vae.config.get("time_group", TIME_GROUP))
+
+
 class TinyVideoVAE(ModelMixin, ConfigMixin):
-    """Video to latents and back: 4x in time (after the first frame) and 4x in each spatial direction."""
+    """Video to latents and back: ``time_group`` x in time (after the first frame; 4 as Wan's) and 4x in each
+    spatial direction. ``latents_mean``, ``latents_std``: per channel, set after training (:func:`normalise_latents`).
+    """
 
     @register_to_config
-    def __init__(self, channels: int = 32, latent_channels: int = 8, latents_mean: tuple | None = None,
-                 latents_std: tuple | None = None):
-        super().__init__()  # latents_mean, latents_std: per channel, set after training (normalise_latents)
-        c, z = channels, latent_channels
+    def __init__(self, channels: int = 32, latent_channels: int = 8, time_group: int = TIME_GROUP,
+                 latents_mean: tuple | None = None, latents_std: tuple | None = None):
+        super().__init__()
+        if time_group < 1:
+            raise ValueError(f"time_group={time_group}: expected a whole number of frames per latent frame, >= 1")
+        c, z, g = channels, latent_channels, time_group
         self.down = nn.Sequential(  # each frame alone: (1, k, k) kernels
             nn.Conv3d(3, c, (1, 3, 3), padding=(0, 1, 1)), nn.SiLU(),
             nn.Conv3d(c, 2 * c, (1, 4, 4), stride=(1, 2, 2), padding=(0, 1, 1)), nn.SiLU(),
             nn.Conv3d(2 * c, 2 * c, (1, 4, 4), stride=(1, 2, 2), padding=(0, 1, 1)), nn.SiLU())
         self.encode_time = CausalTimeConv(2 * c)
         self.fold_first = nn.Conv3d(2 * c, 2 * c, 1)
-        self.fold_groups = nn.Conv3d(2 * c, 2 * c, (TIME_GROUP, 1, 1), stride=(TIME_GROUP, 1, 1))
+        self.fold_groups = nn.Conv3d(2 * c, 2 * c, (g, 1, 1), stride=(g, 1, 1))
         self.to_moments = nn.Conv3d(2 * c, 2 * z, (1, 3, 3), padding=(0, 1, 1))
         self.from_latents = nn.Conv3d(z, 2 * c, (1, 3, 3), padding=(0, 1, 1))
         self.unfold_first = nn.Conv3d(2 * c, 2 * c, 1)
-        self.unfold_groups = nn.ConvTranspose3d(2 * c, 2 * c, (TIME_GROUP, 1, 1), stride=(TIME_GROUP, 1, 1))
+        self.unfold_groups = nn.ConvTranspose3d(2 * c, 2 * c, (g, 1, 1), stride=(g, 1, 1))
         self.decode_time = CausalTimeConv(2 * c)
         self.up = nn.Sequential(
             nn.SiLU(), nn.ConvTranspose3d(2 * c, 2 * c, (1, 4, 4), stride=(1, 2, 2), padding=(0, 1, 1)),
@@ -76,13 +84,13 @@ class TinyVideoVAE(ModelMixin, ConfigMixin):
 
     def latent_shape(self, frames: int, height: int, width: int) -> tuple:
         """The latents' [C, F, H, W] for a clip of this size."""
-        return (self.config.latent_channels, 1 + (frames - 1) // TIME_GROUP, height // 4, width // 4)
+        return (self.config.latent_channels, 1 + (frames - 1) // self.config.time_group, height // 4, width // 4)
 
     def encode(self, video: torch.Tensor, return_dict: bool = True):
         """``video`` [B, 3, 1 + 4k, H, W] in [-1, 1] -> the latents' distribution (``.latent_dist``)."""
         b, c, t, h, w = video.shape
-        problem = frame_count_error(t) or (f"frames of {h}x{w} px: height and width must be multiples of 4"
-                                           if h % 4 or w % 4 else None)
+        problem = frame_count_error(t, self.config.time_group) or (
+            f"frames of {h}x{w} px: height and width must be multiples of 4" if h % 4 or w % 4 else None)
         if c != 3 or problem:
             raise ValueError(problem or f"video has {c} channels: expected RGB, [B, 3, frames, H, W]")
         x = self.down(video)
