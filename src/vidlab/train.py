@@ -148,14 +148,16 @@ def scaled_lr(cfg: TrainConfig, num_processes: int) -> float:
 def step_flops(denoiser, cfg: TrainConfig) -> int:
     """Floating-point operations of one training step (forward and backward), by torch.utils.flop_counter.
 
-    The batch is made on the device of ``denoiser``'s weights.
+    ``denoiser``: the network ``cfg``'s family trains (the U-Net, the VAE or the transformer); the latent
+    transformer's step includes its frozen VAE's encoding. The batch is made on the device of its weights.
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    video, captions = make_batch(cfg, 0, device=next(denoiser.parameters()).device)
+    device = next(denoiser.parameters()).device
+    video, captions = make_batch(cfg, 0, device=device)
+    family = family_of(dataclasses.replace(cfg, text=False), device)
     with FlopCounterMode(display=False) as counter:
-        loss = loss_on_batch(denoiser, None, training_scheduler(cfg), cfg, video, captions,
-                             torch.Generator().manual_seed(0))
+        loss = family.loss(denoiser, None, video, captions, torch.Generator().manual_seed(0))
         loss.backward()
     denoiser.zero_grad(set_to_none=True)
     return counter.get_total_flops()
