@@ -31,6 +31,7 @@ def main():
     ap.add_argument("--command", help="the command that trained it, where the run has no command.txt")
     ap.add_argument("--results", nargs="*", default=[], help="experiments (results/NAME/) that measure this model")
     ap.add_argument("--snapshot-metrics", nargs="*", default=[], help="the same, for snapshots")
+    ap.add_argument("--vae-run", help="a latent model: the run that trained its VAE (its record is added)")
     args = ap.parse_args()
     run = Path(args.run)
     state = json.loads((run / "state.json").read_text())
@@ -58,11 +59,17 @@ def main():
               "metrics": json.loads(Path(args.metrics).read_text()) if args.metrics else None,
               "snapshot_metrics": [json.loads(Path(f).read_text()) for f in args.snapshot_metrics],
               "measured_by": [f"results/{name}/" for name in args.results]}
+    if args.vae_run:  # the latent recipe's VAE trained first, in a run of its own
+        vae_run = Path(args.vae_run)
+        vae_state = json.loads((vae_run / "state.json").read_text())
+        record["vae"] = {"command": (vae_run / "command.txt").read_text().strip(), "run": vae_run.name,
+                         "training_seconds": vae_state["seconds"], "steps": vae_state["step"],
+                         "machine": vae_state["machine"]}
     (shipped / "training.json").write_text(json.dumps(record, indent=1) + "\n")
     size = sum(f.stat().st_size for m in SHIPPED_MODELS.values() for f in m.rglob("*") if f.is_file())
     print(f"shipped {run} to {shipped}: {size / 1e6:.1f} MB for every shipped model together")
-    if size > 20e6:
-        sys.exit("the shipped checkpoints must stay under 20 MB together")
+    if size > 25e6:
+        sys.exit("the shipped checkpoints must stay under 25 MB together")
 
 
 if __name__ == "__main__":

@@ -175,11 +175,12 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
                                   "memorisation", "failure_rates", "samplers_and_steps", "training_time",
                                   "object_permanence", "momentum", "guidance", "drift", "frame_mixing",
                                   "ood_vs_training_length", "prediction_targets", "smaller_at_64px",
-                                  "vae_physics"])
+                                  "vae_physics", "ood_vs_id_dit", "colour_vs_velocity_dit"])
 def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
     expected = {"scaling": [str(p) for p in ood.pool_sizes(core.FAST)], "colour_vs_velocity": ["swapped", "as trained"],
+                "colour_vs_velocity_dit": ["swapped", "as trained"], "ood_vs_id_dit": list(ood.CONDITIONS),
                 "drift": [*(f"{v} | {m}" for v, m in drift.runs(core.FAST)), "comparisons"],
                 "frame_mixing": list(mixing.VARIANTS),
                 "size_vs_velocity": ["swapped", "as trained"], "context_frames": ["1", "2", "3", "4"],
@@ -224,6 +225,10 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
         assert {(r["time_group"], r["condition"]) for r in rows if r["seed"] == 0} == {
             (g, c) for g in vae_physics.TIME_GROUPS for c in vae_physics.CONDITIONS}
         assert all(len(r["bounces"]) == len(r["failures"]) == core.FAST.clips for r in rows)
+    if name.endswith("_dit"):  # the same experiment on the latent recipe: a transformer on the shipped VAE
+        used = json.loads((core.FAST_RESULTS / name / "record.json").read_text())["models"]
+        configs = [json.loads((core.FAST_RESULTS / "zoo" / m / "config.json").read_text()) for m in used]
+        assert all((c["family"], c["vae"], c["num_frames"]) == ("latent_dit", "tiny-latent", 17) for c in configs)
     if name == "guidance":  # the probes on the true clips of each scene: their false alarms
         assert {r["scene"] for r in rows if r["seed"] == "truth"} == set(scenes.SCENES)
     # the models it declares (for --train) are the models it used, each with where it trained

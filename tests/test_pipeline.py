@@ -346,7 +346,7 @@ def test_the_shipped_scene_model_loads_by_name_takes_prompts_and_fits_beside_the
     assert set(pipe.training_config["scenarios"]) == {"collision", "occlusion", "table"}
     assert pipe.training_config["text"] and pipe.text_encoder is not None
     total = sum(f.stat().st_size for m in pipeline.SHIPPED_MODELS.values() for f in m.rglob("*") if f.is_file())
-    assert total < 20e6  # every shipped model together
+    assert total < 25e6  # every shipped model together
     record = json.loads((pipeline.SHIPPED_MODELS["tiny-scenes"] / "training.json").read_text())
     assert record["steps"] == record["planned_steps"] and record["machine"]["device"] == "cpu"
     clip = evaluate.held_out(pipe.training_config, 1)[0]

@@ -31,7 +31,8 @@ from vidlab.latent import vae as _vae
 
 SHIPPED = Path(__file__).parent / "checkpoints" / "tiny-physics"  # weights and training.json: package data
 SHIPPED_MODELS = {"tiny-physics": SHIPPED,  # the projectile model of notebook 03 (the default)
-                  "tiny-scenes": SHIPPED.parent / "tiny-scenes"}  # prompted: collision, occlusion, table
+                  "tiny-scenes": SHIPPED.parent / "tiny-scenes",  # prompted: collision, occlusion, table
+                  "tiny-latent": SHIPPED.parent / "tiny-latent"}  # the latent recipe: a causal VAE and a DiT
 RECORDS = "records/tiny-physics"  # the shipped run's loss log and progress samples: in the repository only
 RECORDS_IN_CHECKOUT = env.CHECKOUT / RECORDS
 

@@ -18,7 +18,8 @@ of failure happens, and "looks right" against "is right"), ``sampling`` (the rat
 number of steps and the training time), ``scenes`` (object permanence, momentum and guidance in the harder
 scenes, with a prompted model), ``drift`` (clips 4 times the trained length, and what helps; its measures in
 ``drift_measures``), ``mixing`` (why frames are denoised together, its causes separated: notebook 01);
-``vae_physics`` (where the latent recipe's VAE breaks physics: issue 24); ``plots`` draws the results for the
+``vae_physics`` (where the latent recipe's VAE breaks physics: issue 24), ``on_the_dit`` (ood_vs_id and
+colour_vs_velocity with the latent DiT); ``plots`` draws the results for the
 notebooks.
 """
 
@@ -29,6 +30,7 @@ from vidlab.experiments import (  # noqa: F401
     failures,
     memory,
     mixing,
+    on_the_dit,
     ood,
     resolution,
     sampling,

@@ -29,6 +29,7 @@ FAST_RESULTS = env.workspace() / "runs" / "experiments-fast"  # fast mode: a smo
 EXPERIMENTS: dict[str, Callable] = {}
 MODELS: dict[str, Callable] = {}  # experiment name -> models(ctx): the (config, minutes) pairs it trains
 SUMMARISERS: dict[str, Callable] = {}  # experiment name -> summarise(rows), for a trained_only run that stops
+RECIPES: dict[str, dict] = {}  # experiment name -> changes to every config it makes (another model family)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,15 +54,18 @@ FAST = Mode("fast", seeds=(0, 1, 2), train_minutes=0.05, clips=4, sampling_steps
             snapshots=(0,), scene_minutes=0.05, fast=True)
 
 
-def experiment(name: str, models: Callable, summarise: Callable | None = None):
+def experiment(name: str, models: Callable, summarise: Callable | None = None, recipe: dict | None = None):
     """Register ``run(ctx) -> summary dict`` under ``name`` (the command's argument), and ``models(ctx)``: the
     ``(config, minutes)`` of every model it asks ``ctx.model`` for (so that they can be trained beforehand, in
     parallel: :func:`train_models`). ``summarise(rows) -> summary``, if given, summarises the rows written so far
-    when a ``trained_only`` run stops at a model not trained yet (:func:`run`)."""
+    when a ``trained_only`` run stops at a model not trained yet (:func:`run`). ``recipe``: changes that every
+    config of this experiment gets (``ctx.config``): the same experiment on another model family."""
     def register(run):
         EXPERIMENTS[name], MODELS[name] = run, models
         if summarise is not None:
             SUMMARISERS[name] = summarise
+        if recipe:
+            RECIPES[name] = dict(recipe)
         return run
     return register
 
@@ -226,13 +230,15 @@ class Context:
     steps: int | None = None  # train new models for this many steps instead of fitting them to the minutes
     trained_only: bool = False  # measure only with models the zoo holds; stop (NotTrained) at the first it lacks
     used: list = dataclasses.field(default_factory=list)  # zoo folders of the models asked for
+    recipe: dict = dataclasses.field(default_factory=dict)  # the experiment's own changes to every config
 
     def config(self, **changes):
-        """The 10-minute recipe's training config (the mode's clip pool, batch and snapshots), with ``changes``."""
+        """The 10-minute recipe's training config (the mode's clip pool, batch and snapshots), with the
+        experiment's ``recipe`` (another model family, say) and then ``changes``."""
         from vidlab.train import TrainConfig
 
         return TrainConfig(**{"clip_pool": self.mode.pool, "batch_size": self.mode.batch,
-                              "snapshot_minutes": self.mode.snapshots, **changes})
+                              "snapshot_minutes": self.mode.snapshots, **self.recipe, **changes})
 
     def clip_spec(self, **changes):
         """The clips the recipe's config (with ``changes``) trains on (a ``vidlab.world.ClipSpec``): what
@@ -280,7 +286,7 @@ def context(name: str, fast: bool = False, device=None, root=None, seeds=None, s
         mode = dataclasses.replace(mode, seeds=tuple(seeds))
     device = env.resolve_device(device)
     results = Results(Path(root or (FAST_RESULTS if fast else RESULTS)) / name, name, mode)
-    return Context(name, mode, results, device, steps, trained_only)
+    return Context(name, mode, results, device, steps, trained_only, recipe=RECIPES.get(name, {}))
 
 
 def run(name: str, fast: bool = False, device=None, root=None, seeds=None, steps=None,

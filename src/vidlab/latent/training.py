@@ -137,9 +137,12 @@ def check(cfg, group: int) -> None:
 
 
 def load_vae(path) -> TinyVideoVAE:
-    """The trained VAE at ``path`` (a run's ``pipeline`` folder of family ``"vae"``, or a latent pipeline's
-    ``vae`` folder), with a clear error when there is none."""
-    folder = Path(path)
+    """The trained VAE at ``path``: a run's ``pipeline`` folder of family ``"vae"``, a latent pipeline's folder
+    (its ``vae``), or a shipped latent model's name (``"tiny-latent"``: the VAE vidlab ships); a clear error
+    when there is none."""
+    from vidlab.pipeline import SHIPPED_MODELS
+
+    folder = SHIPPED_MODELS.get(str(path), Path(path))
     if not (folder / "config.json").is_file() and (folder / "vae" / "config.json").is_file():
         folder = folder / "vae"  # a whole latent pipeline: take its VAE
     if not (folder / "config.json").is_file():
