@@ -5,7 +5,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vidlab"
 LAYERS = [{"env", "pixels", "denoiser", "model", "train_cli", "latent"}, {"world", "probes", "show", "runs"},
-          {"check", "pipeline", "batches"}, {"evaluate", "train", "public"}, {"experiments", "cost"}]
+          {"check", "pipeline", "batches"}, {"evaluate", "public", "families"}, {"train"}, {"experiments", "cost"}]
 
 
 def vidlab_imports(path: Path) -> set:

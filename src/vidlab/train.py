@@ -30,9 +30,8 @@ from diffusers.training_utils import EMAModel
 
 from vidlab import batches, env, runs, train_cli, world
 from vidlab.denoiser import VideoDenoiser
-from vidlab.latent import training as latent_training
-from vidlab.pipeline import VidlabPipeline
-from vidlab.pixel_diffusion import (  # noqa: F401  (their home; importable from here as before)
+from vidlab.families import FAMILIES
+from vidlab.families.unet import (  # noqa: F401  (their home; importable from here as before)
     NOISE_SCHEDULES,
     PixelDiffusion,
     build,
@@ -40,6 +39,7 @@ from vidlab.pixel_diffusion import (  # noqa: F401  (their home; importable from
     min_snr_weights,
     training_scheduler,
 )
+from vidlab.pipeline import VidlabPipeline
 from vidlab.world import ClipSpec
 
 _CLIPS = ClipSpec()  # the clip fields' defaults live in the spec, their one home
@@ -70,7 +70,7 @@ class TrainConfig:
     context_noise: float = 0.0
     # The model family (each one's nets, loss and saved pipeline: FAMILIES): "unet", the pixel U-Net with DDPM of
     # notebooks 01-05; "vae", the tiny causal video VAE; "latent_dit", a transformer over a trained VAE's latents
-    # with flow matching (vidlab.latent.training). The latent ones need 1 + 4k frames (17, 5 of them given).
+    # with flow matching (vidlab.families.latent). The latent ones need 1 + 4k frames (17, 5 of them given).
     family: str = "unet"
     vae_channels: int = 32  # vae: the first level's channels (vidlab.latent.vae.TinyVideoVAE)
     latent_channels: int = 8  # vae: channels per latent
@@ -161,9 +161,6 @@ def step_flops(denoiser, cfg: TrainConfig) -> int:
         loss.backward()
     denoiser.zero_grad(set_to_none=True)
     return counter.get_total_flops()
-
-
-FAMILIES = {"unet": PixelDiffusion, **latent_training.FAMILIES}
 
 
 def family_of(cfg: TrainConfig, device=None):

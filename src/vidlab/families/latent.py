@@ -1,7 +1,4 @@
-"""What the shared training loop (``vidlab.train``) trains for the latent recipe: the VAE, then the transformer.
-
-``vidlab.train.train`` is one loop for every model family: it draws the clips, steps the optimiser, keeps the EMA
-weights, checkpoints, resumes and saves. A family says only what is particular to it (``TrainConfig.family``):
+"""The latent recipe's two families for the shared training loop (``vidlab.train``): the VAE, then the transformer.
 
 - ``"vae"``: :class:`~vidlab.latent.vae.TinyVideoVAE`, trained to reconstruct the world's clips (mean squared
   error in pixels, plus a small KL term towards a unit Gaussian); saved with each latent channel's mean and
@@ -10,8 +7,7 @@ weights, checkpoints, resumes and saves. A family says only what is particular t
   frozen), by flow matching (:mod:`vidlab.latent.flow`); saved as a
   :class:`~vidlab.pipeline.LatentVideoPipeline` that holds its VAE, so the checkpoint stands alone.
 
-The pixel U-Net's family is in ``vidlab.train`` itself (``PixelDiffusion``); every family has the same four
-members: ``nets()``, ``loss(...)``, ``pipeline(...)`` and ``load(folder)``.
+Each has the four members of every family (``vidlab.families``); the pixel U-Net's is :mod:`vidlab.families.unet`.
 """
 
 from __future__ import annotations
@@ -120,9 +116,6 @@ class LatentDiTFamily:
         from vidlab.pipeline import read_folder
 
         return read_folder(folder)
-
-
-FAMILIES = {"vae": VAEFamily, "latent_dit": LatentDiTFamily}
 
 
 def check(cfg, group: int) -> None:

@@ -1,13 +1,12 @@
 """The U-Net's family: DDPM on pixels (notebooks 01-05). Its noise schedules, the network it builds, the loss of
 one batch and the pipeline it saves; ``vidlab.train``'s loop trains it as it trains the latent families
-(``vidlab.latent.training``), through the same four members (``PixelDiffusion``).
+(:mod:`vidlab.families.latent`), through the same four members (``PixelDiffusion``). ``cfg`` is always a
+``vidlab.train.TrainConfig``.
 
 The names stay importable from ``vidlab.train`` (``train.loss_on_batch``, ``train.training_scheduler``...).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import torch
 from diffusers import DDPMScheduler
@@ -18,9 +17,6 @@ from vidlab import world
 from vidlab.denoiser import TinyTextEncoder, VideoDenoiser
 from vidlab.pipeline import VidlabPipeline, default_sampler, read_folder
 
-if TYPE_CHECKING:
-    from vidlab.train import TrainConfig
-
 # Noise schedules by name (diffusers' settings). "cosine": ᾱ at t = 999 is 2.4e-9, so sampling from t = 999
 # recovers x̂0 from an ε prediction by dividing by √ᾱ ≈ 4.9e-5. "cosine_zero_snr": the same rescaled to ᾱ = 0
 # at t = 999 (Lin et al. 2024), where ε is undefined: use it with v or the clean clip. "scaled_linear": Stable
@@ -30,7 +26,7 @@ NOISE_SCHEDULES = {"cosine": {"beta_schedule": "squaredcos_cap_v2"},
                    "scaled_linear": {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}}
 
 
-def training_scheduler(cfg: TrainConfig) -> DDPMScheduler:
+def training_scheduler(cfg) -> DDPMScheduler:
     """The noise schedule ``cfg`` trains with (``cfg.noise_schedule``); its config is the sampler's too."""
     if cfg.noise_schedule not in NOISE_SCHEDULES:
         raise ValueError(f"noise_schedule={cfg.noise_schedule!r}: expected one of {sorted(NOISE_SCHEDULES)}")
@@ -42,7 +38,7 @@ def training_scheduler(cfg: TrainConfig) -> DDPMScheduler:
                          **settings)
 
 
-def build(cfg: TrainConfig):
+def build(cfg):
     denoiser = VideoDenoiser(channels=cfg.channels, mults=tuple(cfg.mults), depth=cfg.depth,
                              max_frames=max(64, cfg.num_frames), temporal=cfg.temporal,
                              frame_index=cfg.frame_index, given_frames=cfg.given_frames)
@@ -106,9 +102,9 @@ def loss_on_batch(denoiser, text_encoder, scheduler, cfg, video, captions, gener
 
 class PixelDiffusion:
     """The U-Net's family (``family="unet"``): DDPM on pixels, saved as a :class:`VidlabPipeline` with a DDIM
-    sampler on the training schedule. Its members are those of every family (``vidlab.latent.training``)."""
+    sampler on the training schedule. Its members are those of every family (``vidlab.families``)."""
 
-    def __init__(self, cfg: TrainConfig, device=None):
+    def __init__(self, cfg, device=None):
         self.cfg, self.scheduler = cfg, training_scheduler(cfg)
 
     def nets(self) -> tuple:
