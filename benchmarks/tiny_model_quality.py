@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import record  # noqa: E402
 
 from vidlab import env, evaluate  # noqa: E402
-from vidlab.denoiser import VideoDenoiser  # noqa: E402
 from vidlab.pipeline import load_pretrained  # noqa: E402
 from vidlab.train import TrainConfig, step_flops  # noqa: E402
 
@@ -76,7 +75,8 @@ def main():
                                           for b in base)
     print("meets the bar:", json.dumps(ok))
     fields = {k: v for k, v in cfg.items() if k in TrainConfig.__dataclass_fields__}
-    flops = step_flops(VideoDenoiser.from_config(pipe.denoiser.config), TrainConfig(**fields))  # counted on the CPU
+    net = type(pipe.network).from_config(pipe.network.config)  # fresh weights of its class, counted on the CPU
+    flops = step_flops(net, TrainConfig(**fields))  # the latent model's includes its VAE's encoding
     rate = flops * cfg["steps_done"] / cfg["training_seconds"] if cfg.get("training_seconds") else float("nan")
     trained_on = training_device(args.pipeline, cfg)
     here = env.describe_device(device)

@@ -354,6 +354,20 @@ def test_the_shipped_scene_model_loads_by_name_takes_prompts_and_fits_beside_the
     assert video.shape == clip.video.shape
 
 
+def test_the_shipped_latent_model_loads_by_name_stands_alone_and_is_under_10_mb():
+    pipe = load_pretrained("tiny-latent", device="cpu")
+    assert type(pipe).__name__ == "LatentVideoPipeline" and pipe.training_config["family"] == "latent_dit"
+    folder = pipeline.SHIPPED_MODELS["tiny-latent"]
+    assert sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) < 10e6  # the VAE included
+    record = json.loads((folder / "training.json").read_text())
+    assert record["steps"] == record["planned_steps"] == 3561 and record["metrics"]["meets_bar"]["center_error_px"]
+    assert {"command", "training_seconds", "machine"} <= set(record["vae"])
+    clip = evaluate.held_out(pipe.training_config, 1)[0]
+    assert clip.video.shape[0] == 17 and pipe.training_config["context_frames"] == 5
+    video = evaluate.continue_clips(pipe, [clip], num_inference_steps=2)[0]
+    assert video.shape == clip.video.shape and np.array_equal(video[:5], clip.video[:5])
+
+
 def test_the_training_records_live_in_the_repository_and_download_elsewhere(tmp_path, monkeypatch):
     import functools
     import http.server
