@@ -94,7 +94,7 @@ def setup(device, batch=16, bf16=False, channels_last=False, fused=False, ema_ev
         for p in params:
             p.grad = torch.zeros_like(p)
         net, optimizer = work, MasterCopy(optimizer, params, list(work.parameters()))
-    nets = train.Nets(torch.compile(net) if compile else net, None, train.training_scheduler(cfg), optimizer,
+    nets = train.Nets(torch.compile(net) if compile else net, None, train.PixelDiffusion(cfg), optimizer,
                       lr_schedule, ema, params)
     source = batches.ClipPool(cfg, device, workers=1) if pool else None
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
