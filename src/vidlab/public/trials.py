@@ -167,7 +167,7 @@ def open_world_path(scenario: str, seed: int, width: int, height: int, num_frame
     if "floor" in walls:  # a floor far wider than the frame: the ball may leave the frame and come back
         sim.add_static(pymunk.Segment(sim.space.static_body, (-1e4, WORLD_SIZE), (1e4, WORLD_SIZE), 0.0), "floor")
     e = TABLE[scenario].restitution if p["restitution"] is None else p["restitution"]
-    for pos, vel, r, _ in balls:  # pymunk multiplies elasticities: two balls get sqrt(e) each, as in simulate
+    for pos, vel, r, *_ in balls:  # pymunk multiplies elasticities: two balls get sqrt(e) each, as in simulate
         sim.add_ball(tuple(pos), tuple(vel), r, math.sqrt(e) if TABLE[scenario].ball_pair else e)
     pos, _, _ = sim.run(num_frames, substeps)
     floor_y = height * (1 - FLOOR_SHARE) - 0.5 if "floor" in walls else None

@@ -16,7 +16,7 @@ sees, the one home of that) and ``inject`` (breaking clips on purpose).
 
 Stable entry point::
 
-    clip = simulate(scenario, seed, **params)   # scenario in SCENARIOS
+    clip = simulate(scenario, seed, **params)   # scenario in SCENARIOS or OPEN_FUTURE
     clip.video    # uint8 [T, H, W, 3]
     clip.centers  # float [T, n_objects, 2] (x, y) px
     clip.radii    # float [T, n_objects] px
@@ -48,5 +48,5 @@ from vidlab.world.params import (  # noqa: F401
     WORLD_SIZE,
 )
 from vidlab.world.render import disc_coverage, render  # noqa: F401
-from vidlab.world.scenarios import SCENARIOS, TABLE, Scenario, caption_vocabulary  # noqa: F401
+from vidlab.world.scenarios import OPEN_FUTURE, SCENARIOS, TABLE, Scenario, caption_vocabulary  # noqa: F401
 from vidlab.world.spec import WINDOWS, ClipSpec  # noqa: F401

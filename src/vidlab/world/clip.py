@@ -17,6 +17,7 @@ class Ball(NamedTuple):
     vel: np.ndarray  # (vx, vy) units/s
     radius: float
     rgb: tuple
+    spin: float = 0.0  # rad/s, clockwise on screen; a plain disc does not show it (the open-future scenarios)
 
 
 class Contact(NamedTuple):

@@ -11,16 +11,17 @@ import pymunk
 
 from vidlab.world.clip import Ball, Clip, Contact
 from vidlab.world.engine import Sim
-from vidlab.world.params import SPLITS, WORLD_SIZE, check_params
+from vidlab.world.params import DISC_SCENERY, SPLITS, WORLD_SIZE, check_params
 from vidlab.world.render import background_image, render
-from vidlab.world.scenarios import SCENARIOS, TABLE, build_scene, describe
+from vidlab.world.scenarios import TABLE, build_scene, describe
 
 
 def simulate(scenario: str, seed: int, **params) -> Clip:
     """Simulate and render one clip; the seed determines everything.
 
     Args:
-        scenario: one of ``SCENARIOS``: "uniform", "projectile", "collision", "occlusion", "table".
+        scenario: one of ``SCENARIOS``: "uniform", "projectile", "collision", "occlusion", "table", or of
+            ``OPEN_FUTURE``: "peg", "peg_skewed" (whose given frames do not decide the outcome).
         seed: integer seed for a ``numpy.random.Generator``.
         **params: overrides of ``DEFAULTS`` (size, num_frames, fps, gravity, radius, speed, color,
             restitution, background, ...). Ranges accept (lo, hi) or several intervals.
@@ -29,22 +30,26 @@ def simulate(scenario: str, seed: int, **params) -> Clip:
         A :class:`Clip` with the uint8 video and per-frame ground truth in pixels.
     """
     if scenario not in TABLE:
-        raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {tuple(TABLE)}")
     p = check_params(params)
     rng = np.random.default_rng(seed)
     substeps = int(p["substeps"] or math.ceil(100 / p["fps"]))
     dt = 1.0 / (p["fps"] * substeps)
     balls, walls, scenery, gravity = build_scene(scenario, p, rng)
-    e = TABLE[scenario].restitution if p["restitution"] is None else p["restitution"]
+    kind_of = TABLE[scenario]
+    e = kind_of.restitution if p["restitution"] is None else p["restitution"]
     sim = Sim(gravity, dt)
     sim.add_box(walls)
     for kind, x0, y0, x1, y1, _ in scenery:
+        body = sim.space.static_body
         if kind == "table":
-            sim.add_static(pymunk.Poly(sim.space.static_body, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]), "table")
+            sim.add_static(pymunk.Poly(body, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]), "table")
+        elif kind in DISC_SCENERY:
+            sim.add_static(pymunk.Circle(body, (x1 - x0) / 2, ((x0 + x1) / 2, (y0 + y1) / 2)), kind, kind_of.friction)
     # pymunk multiplies the two shapes' elasticities: walls are 1, and two balls get sqrt(e) each.
-    e_ball = math.sqrt(e) if TABLE[scenario].ball_pair else e
-    for pos, vel, r, _ in balls:
-        sim.add_ball(tuple(pos), tuple(vel), r, e_ball)
+    e_ball = math.sqrt(e) if kind_of.ball_pair else e
+    for ball in balls:
+        sim.add_ball(tuple(ball.pos), tuple(ball.vel), ball.radius, e_ball, kind_of.friction, ball.spin)
     pos, vel, contacts = sim.run(p["num_frames"], substeps)
 
     scale = p["size"] / WORLD_SIZE
@@ -58,11 +63,15 @@ def simulate(scenario: str, seed: int, **params) -> Clip:
     video, frac = render(centers, radii, colors, np.ones((t_len, n), bool), p["size"], bg, rects)
     info = {**p, "scenario": scenario, "seed": seed, "gravity_sim": gravity, "restitution_sim": e,
             "substeps": substeps, "init": [{"pos": b.pos.tolist(), "vel": b.vel.tolist(), "radius": b.radius,
-                                            "color": list(b.rgb)} for b in balls]}
-    return Clip(video=video, centers=centers, velocities=vel * scale, radii=radii, colors=colors,
+                                            "color": list(b.rgb), **({"spin": b.spin} if b.spin else {})}
+                                           for b in balls]}
+    clip = Clip(video=video, centers=centers, velocities=vel * scale, radii=radii, colors=colors,
                 visible=frac >= 0.5, visible_fraction=frac, fps=float(p["fps"]),
                 caption=describe(scenario, balls, contacts), params=info, scenario=scenario,
                 seed=int(seed), scenery=rects, contacts=contacts, injected=[])
+    if kind_of.outcome is not None:  # an open future: what happened, beside the hidden spin that decided it
+        clip.params["outcome"] = kind_of.outcome(clip)
+    return clip
 
 
 def cut(clip: Clip, start: int, num_frames: int) -> Clip:

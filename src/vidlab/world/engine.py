@@ -30,19 +30,24 @@ class Sim:
         for name in names:
             self.add_static(pymunk.Segment(self.space.static_body, *segs[name], 0.0), name)
 
-    def add_static(self, shape: pymunk.Shape, name: str):
-        shape.elasticity, shape.friction = 1.0, 0.0
+    def add_static(self, shape: pymunk.Shape, name: str, friction: float = 0.0):
+        shape.elasticity, shape.friction = 1.0, friction
         self.space.add(shape)
         self.walls[shape] = name
 
-    def add_ball(self, pos, vel, radius, restitution) -> pymunk.Body:
-        body = pymunk.Body(math.pi * radius**2, float("inf"))  # mass ~ area, no spin
+    def add_ball(self, pos, vel, radius, restitution, friction: float = 0.0, spin: float = 0.0) -> pymunk.Body:
+        """A ball of mass ~ area. Frictionless balls never turn (infinite moment); with ``friction`` a ball is a
+        solid disc whose ``spin`` (rad/s, clockwise on screen: y points down) the contacts feel."""
+        mass = math.pi * radius**2
+        turns = friction > 0 or spin != 0
+        body = pymunk.Body(mass, pymunk.moment_for_circle(mass, 0, radius) if turns else float("inf"))
         body.position = pos
+        body.angular_velocity = spin
         # Leapfrog start: pymunk moves x by v*dt then adds g*dt to v, so a half-step offset makes
         # positions equal the analytic parabola at every substep.
         body.velocity = (vel[0], vel[1] + 0.5 * self.gravity * self.dt)
         shape = pymunk.Circle(body, radius)
-        shape.elasticity, shape.friction = restitution, 0.0
+        shape.elasticity, shape.friction = restitution, friction
         self.space.add(body, shape)
         self.balls.append(body)
         return body

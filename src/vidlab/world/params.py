@@ -17,7 +17,10 @@ COLORS = {
     "purple": (140, 0, 200),
     "black": (0, 0, 0),
 }
-SCENERY_COLORS = {"occluder": (110, 110, 110), "table": (150, 100, 60)}
+# Pegs are static discs: the skewed scenario's peg has its own colour, so the given frames say which odds hold.
+SCENERY_COLORS = {"occluder": (110, 110, 110), "table": (150, 100, 60), "peg": (90, 90, 90),
+                  "peg_skewed": (20, 120, 120)}
+DISC_SCENERY = ("peg", "peg_skewed")  # scenery kinds drawn and simulated as discs in their rectangle
 
 # Ranges modelled on Kang et al. 2024, arXiv 2411.02385 (REFERENCES.md#kang2024): speeds in units/s, radii in units.
 ID_SPEED = ((1.0, 4.0),)
@@ -52,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "color_speed": None,  # {"red": ranges, "blue": ranges}: colour drawn at random, speed coupled to it
     "size_speed": None,  # {"small": (radius ranges, speed ranges), ...}: size class at random, speed coupled
     "restitution": None,  # None = 0.8 for bounces, 1.0 (elastic) for collisions
+    "spin": None,  # rad/s, clockwise: the open-future scenarios' hidden spin; None = drawn (the same draws)
     "background": "plain",  # "plain" or "noise"
     "background_color": None,  # None = white (plain) or light grey (noise)
     "noise_amplitude": 0.12,  # texture amplitude for background="noise", fraction of full scale

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vidlab.world.params import SCENERY_COLORS, to_rgb
+from vidlab.world.params import DISC_SCENERY, SCENERY_COLORS, to_rgb
 
 # The texture has its own random stream, keyed by the clip's seed: adding a draw to a scenario's set-up
 # leaves every background as it was.
@@ -57,6 +57,12 @@ def _rect_mask(rect, size: int) -> np.ndarray:
     return cov_y[:, None] * cov_x[None, :]
 
 
+def _disc_mask(rect, size: int) -> np.ndarray:
+    """Anti-aliased coverage of the disc inscribed in the square (x0, y0, x1, y1) px (a peg)."""
+    x0, y0, x1, y1 = rect
+    return disc_coverage(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), np.array((x1 - x0) / 2), size)
+
+
 def _scenery_color(kind: str, background: np.ndarray) -> np.ndarray:
     """The scenery's colour in [0, 1]: an occluder takes the grey farthest from the background's mean."""
     if kind != "occluder":
@@ -77,7 +83,7 @@ def render(centers, radii, colors, visible, size, background, scenery=()):
     front = np.zeros((size, size, 1), np.float32)
     front_color = np.zeros(3, np.float32)
     for kind, *rect, in_front in scenery:
-        cov = _rect_mask(rect, size)[..., None]
+        cov = (_disc_mask(rect, size) if kind in DISC_SCENERY else _rect_mask(rect, size))[..., None]
         if in_front:
             front, front_color = np.maximum(front, cov), _scenery_color(kind, background)
         else:

@@ -1,8 +1,9 @@
-"""The five scenarios: how each is set up, and its caption."""
+"""The scenarios: how each is set up, its caption, and (for the open futures) its outcome and their odds."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 
@@ -90,7 +91,7 @@ def _uniform(p, rng):
 
 
 def _uniform_caption(balls, contacts):
-    (_, vel, r, rgb) = balls[0]
+    _, vel, r, rgb = balls[0][:4]
     return f"{_a_ball(r, rgb)} moves {_speed_word(np.hypot(*vel))} {_direction(*vel)}"
 
 
@@ -105,7 +106,7 @@ def _projectile(p, rng):
 
 
 def _projectile_caption(balls, contacts):
-    (_, vel, r, rgb) = balls[0]
+    _, vel, r, rgb = balls[0][:4]
     n = sum(1 for c in contacts if c.obj == 0 and c.with_wall)
     bounces = _COUNT.get(n, f"bounces {n} times")
     return f"{_a_ball(r, rgb)} is thrown to the {'right' if vel[0] > 0 else 'left'} and {bounces}"
@@ -149,7 +150,7 @@ def _occlusion(p, rng):
 
 
 def _occlusion_caption(balls, contacts):
-    (_, vel, r, rgb) = balls[0]
+    _, vel, r, rgb = balls[0][:4]
     return (f"{_a_ball(r, rgb)} moves {_speed_word(abs(vel[0]))} to the {'right' if vel[0] > 0 else 'left'} "
             "and passes behind a gray wall")
 
@@ -165,9 +166,51 @@ def _table(p, rng):
 
 
 def _table_caption(balls, contacts):
-    (_, _, r, rgb) = balls[0]
+    _, _, r, rgb = balls[0][:4]
     falls = any(c.obj == 0 and c.other == "floor" for c in contacts)
     return f"{_a_ball(r, rgb)} rolls off a table" + (" and bounces on the floor" if falls else " and falls")
+
+
+# Open futures: a ball dropped exactly onto the top of a peg goes left or right as its spin says. A plain disc
+# does not show its spin, so the given frames of a clip and of its mirror-spin twin are the same arrays, and
+# the outcome's true distribution is the spin's: P(right) = P(clockwise spin). It is physics (friction turns the
+# spin into sideways speed at the contact), not a random kick. An offset from the apex would not do: the
+# renderer's anti-aliasing shows offsets far below a pixel, and one small enough to hide is not amplified into a
+# decision within a clip (tests/test_world.py checks both).
+PEG_RADIUS = 0.4
+SPIN = (4.0, 8.0)  # rad/s, either sign: every clip decided well inside 16 frames at 10 fps
+
+
+def _drop_onto(p, rng, x, top, p_right):
+    """One ball above the point (x, top), at rest, with a hidden spin: clockwise (to the right) with p_right."""
+    rgb = _ball_color(p, rng)
+    r = _radius_for(p, rng, ((0.6, 0.9),))
+    # At rest above the apex, high enough that the ball meets it after frame 4 at 10 fps (0.49-0.63 s): the
+    # given frames of either model (4 or 5) show a straight fall, whatever the spin.
+    pos = np.array([x, top - r - rng.uniform(1.2, 2.0)])
+    spin = draw_from(rng, SPIN) * (1 if rng.random() < p_right else -1)
+    return Ball(pos, np.zeros(2), r, rgb, spin if p["spin"] is None else float(p["spin"]))
+
+
+def _peg(p, rng, p_right=0.5, kind="peg"):
+    x, y = rng.uniform(4.0, 6.0), rng.uniform(4.5, 6.0)
+    ball = _drop_onto(p, rng, x, y - PEG_RADIUS, p_right)
+    peg = (kind, x - PEG_RADIUS, y - PEG_RADIUS, x + PEG_RADIUS, y + PEG_RADIUS, False)
+    return [ball], BOX, [peg], p["gravity"]
+
+
+def _peg_caption(balls, contacts):  # no outcome: a caption that named it would decide the future for the model
+    return f"{_a_ball(balls[0].radius, balls[0].rgb)} drops onto a peg"
+
+
+def peg_outcome(clip) -> str:
+    """"left" or "right": the side of the peg the ball is on in the last frame (the scenery's first disc), or
+    "undecided" while its centre is within half a radius of the apex's line (a clip too short to tell)."""
+    _, x0, _, x1, _, _ = clip.scenery[0]
+    offset = clip.centers[-1, 0, 0] - (x0 + x1) / 2
+    if abs(offset) < 0.5 * clip.radii[-1, 0]:
+        return "undecided"
+    return "right" if offset > 0 else "left"
 
 
 def _a_ball(r, rgb) -> str:
@@ -183,6 +226,9 @@ class Scenario:
     words: str  # the words of its caption template (sizes, speeds, directions, colours, counts are shared)
     restitution: float = 0.8  # default when params leave it None
     ball_pair: bool = False  # the restitution is between two balls: pymunk multiplies their elasticities
+    friction: float = 0.0  # of the balls and the scenery: above 0, a ball is a solid disc that can spin
+    outcome: Callable | None = None  # (clip) -> the outcome, in the open-future scenarios; None = decided
+    truth: dict | None = None  # the outcome's true distribution given the given frames, where it is open
 
 
 TABLE = {
@@ -192,8 +238,15 @@ TABLE = {
                           restitution=1.0, ball_pair=True),
     "occlusion": Scenario(_occlusion, _occlusion_caption, "moves to the and passes behind a gray wall"),
     "table": Scenario(_table, _table_caption, "rolls off a table and bounces on the floor falls"),
+    # Open futures (the given frames do not decide the outcome; `truth` is its distribution given them)
+    "peg": Scenario(_peg, _peg_caption, "drops onto a peg", restitution=0.1, friction=0.6,
+                    outcome=peg_outcome, truth={"left": 0.5, "right": 0.5}),
+    "peg_skewed": Scenario(functools.partial(_peg, p_right=0.8, kind="peg_skewed"), _peg_caption,
+                           "drops onto a peg", restitution=0.1, friction=0.6, outcome=peg_outcome,
+                           truth={"left": 0.2, "right": 0.8}),
 }
-SCENARIOS = tuple(TABLE)
+SCENARIOS = tuple(name for name, scenario in TABLE.items() if scenario.outcome is None)  # the decided five
+OPEN_FUTURE = tuple(name for name, scenario in TABLE.items() if scenario.outcome is not None)
 _SHARED_WORDS = "a ball small medium sized large slowly steadily quickly colored right left up down and to the"
 
 
