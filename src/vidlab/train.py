@@ -296,12 +296,12 @@ def train(cfg: TrainConfig, output, on_step=None, denoiser=None, device=None) ->
     return _export(accelerator, nets, cfg, run, step, seconds, output / "pipeline")
 
 
-def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps: int = 30, denoiser=None) -> int:
-    """How many steps of ``cfg`` fit in ``minutes`` here, so that the learning-rate schedule ends with the time.
+def step_timing(cfg: TrainConfig, device=None, trial_steps: int = 30, denoiser=None) -> tuple[float, float]:
+    """Seconds per training step of ``cfg`` here, and seconds of start-up (the clip pool, the first steps).
 
     Times ``trial_steps`` steps of a throwaway run with the same settings (a smaller clip pool, scaled up), on
-    ``device``; ``denoiser``: time a copy of this net instead of the config's. The result is for this machine:
-    a slower one stops at ``max_minutes`` before the schedule ends.
+    ``device``; ``denoiser``: time a copy of this net instead of the config's. The figures are for this machine
+    as loaded now: time on a CPU that nothing else uses.
     """
     import tempfile
 
@@ -319,6 +319,17 @@ def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps
         batches.simulate(cfg, batches.clip_seeds(cfg, 0))
         per_clip = (time.perf_counter() - began) / cfg.batch_size
         start_up += (cfg.clip_pool - trial_pool) * per_clip / batches.pool_workers(cfg.clip_pool)
+    return per_step, start_up
+
+
+def steps_for_minutes(cfg: TrainConfig, minutes: float, device=None, trial_steps: int = 30, denoiser=None) -> int:
+    """How many steps of ``cfg`` fit in ``minutes`` here (:func:`step_timing`), so that the learning-rate
+    schedule ends with the time. The result is for this machine: a slower one stops at ``max_minutes`` first."""
+    return planned_steps(minutes, *step_timing(cfg, device, trial_steps, denoiser))
+
+
+def planned_steps(minutes: float, per_step: float, start_up: float) -> int:
+    """The steps that fill ``minutes`` after ``start_up`` seconds, at ``per_step`` seconds each, with 3% spare."""
     return max(1, int(0.97 * (60 * minutes - start_up) / per_step))
 
 

@@ -55,9 +55,12 @@ def runs(mode) -> list:
 
 
 def _models(ctx):
+    """The models still needed: a variant's model on a seed whose every run has its row is not retrained."""
     variants = dict.fromkeys(variant for variant, _ in runs(ctx.mode))  # trained in this order
-    return [(ctx.config(seed=seed, **VARIANTS[variant]), ctx.mode.train_minutes)
-            for variant in variants for seed in ctx.mode.seeds]
+    needed = [(variant, seed) for variant in variants for seed in ctx.mode.seeds
+              if any(not ctx.results.done(seed=seed, variant=variant, method=method)
+                     for v, method in runs(ctx.mode) if v == variant)]
+    return [(ctx.config(seed=seed, **VARIANTS[variant]), ctx.mode.train_minutes) for variant, seed in needed]
 
 
 @experiment("drift", models=_models, summarise=lambda rows: summarise(rows))
