@@ -29,7 +29,7 @@ U-Net gets it too. The VAE's own training time is the VAE run's record (``--vae`
 import argparse
 import dataclasses
 import json
-import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -59,8 +59,7 @@ def plan(contestants: dict, minutes: float, marks: list, output: Path, machine: 
     (committed, so a later run, on a loaded CPU or in another session, trains by this plan)."""
     if path.exists():
         return json.loads(path.read_text())
-    load_before = os.getloadavg()[0]  # a quiet CPU: about 0
-    out = {"minutes": minutes, "marks": marks, "load_average_before": round(load_before, 2), **machine}
+    out = {"minutes": minutes, "marks": marks, "runnable_before": _runnable(), **machine}
     for name, cfg in contestants.items():
         per_step, start_up = train.step_timing(cfg)
         one_step = train.train(dataclasses.replace(cfg, steps=1, clip_pool=cfg.batch_size),
@@ -72,7 +71,7 @@ def plan(contestants: dict, minutes: float, marks: list, output: Path, machine: 
                      "gflop_per_step": round(flops / 1e9, 2),
                      "share_of_fp32_peak": round(flops / per_step / env.matmul_peak("cpu"), 3),
                      "sampling_seconds_per_clip": sampling_seconds(output / f"{_folder(name)}_untrained" / "pipeline")}
-    out["load_average_after"] = round(os.getloadavg()[0], 2)
+    out["runnable_after"] = _runnable()
     runs.write_json(path, out)
     return out
 
@@ -84,7 +83,7 @@ def train_by_plan(cfg, planned: dict, folder: Path) -> dict:
     began = time.perf_counter()
     train.train(cfg, folder)
     return {"wall_seconds_here": round(time.perf_counter() - began, 1),
-            "load_average_while_training": round(os.getloadavg()[1], 2)}
+            "runnable_at_end_of_training": _runnable()}
 
 
 def measure(folder: Path, clips: int) -> dict:
@@ -106,6 +105,26 @@ def sampling_seconds(folder: Path, clips: int = 16) -> dict:
         evaluate.continue_clips(pipe, held, steps, batch_size=clips)
         out[str(steps)] = round((time.perf_counter() - start) / clips, 4)
     return out
+
+
+def _runnable() -> int | None:
+    """Processes running or ready to run now, this one included (Linux): 1 on a quiet CPU. A load average
+    would still count, for a minute, processes stopped to quiet the CPU."""
+    try:
+        return int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cpu_model() -> str:
+    """The CPU's model name and its matrix units (Linux), e.g. 'Intel(R) Xeon(R) Processor; amx_bf16 avx512_bf16'."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    return f"{name}; " + " ".join(f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags)
 
 
 def _folder(name: str) -> str:
@@ -131,7 +150,7 @@ def main():
     torch.set_num_threads(args.threads)
     marks = sorted(m for m in args.marks if m <= args.minutes)
     machine = {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "bf16_units": env.cpu_has_bf16_units(),
-               "precision": env.precision("cpu").name, "threads": torch.get_num_threads(),
+               "cpu_model": _cpu_model(), "precision": env.precision("cpu").name, "threads": torch.get_num_threads(),
                "matmul_peak_fp32_gflops": round(env.matmul_peak("cpu") / 1e9, 1), "torch": torch.__version__}
     output = Path(args.output) / f"{machine['precision']}_{args.minutes:g}min_seed{args.seed}"
     contestants = configs(args.vae, args.seed, args.clip_pool)
