@@ -170,3 +170,37 @@ def test_a_ball_passing_behind_an_occluder_keeps_one_track():
         assert not clip.visible[:, 0].all(), "the world should hide the ball for a while"
         assert len(report.tracks) == 1 and report.events == []
         assert report.tracks[0].present[[0, -1]].all()
+
+
+# The reading of an open future (vidlab.probes.branches)
+def _peg_clip(seed, **params):
+    clip = world.simulate("peg", seed, size=32, **params)
+    _, x0, _, x1, _, _ = clip.scenery[0]
+    return clip, (x0 + x1) / 2, np.pi * clip.radii[0, 0] ** 2, clip.colors[0, 0]
+
+
+@pytest.mark.parametrize("color", list(world.COLORS))
+def test_the_branch_reading_reads_the_truth_as_it_happened_in_every_colour(color):
+    from vidlab.probes.branches import branch_reading
+
+    for seed in range(12):
+        clip, line, area, rgb = _peg_clip(seed, color=color)
+        reading = branch_reading(clip.video, rgb, line, area)
+        assert reading["outcome"] == clip.params["outcome"] and 0.97 < reading["mass"] < 1.05
+
+
+def test_the_average_of_two_futures_reads_as_a_split_ghost_and_a_faded_one_as_faded():
+    from vidlab.probes.branches import branch_reading
+
+    clip, line, area, rgb = _peg_clip(3)
+    twin = world.simulate("peg", 3, size=32, spin=-clip.params["init"][0]["spin"])
+    mean = (clip.video / 255 + twin.video / 255) / 2  # what an x0-regressor that learned both futures draws
+    ghost = branch_reading(mean, rgb, line, area)
+    assert ghost["outcome"] == "split" and ghost["left"] > 0.4 and ghost["right"] > 0.4
+    assert abs(ghost["mass"] - 1) < 0.05  # averaging keeps the mass: half a ball on each side
+    faded = 1 - 0.3 * (1 - clip.video / 255)  # the whole clip washed out to 30%
+    assert branch_reading(faded, rgb, line, area)["outcome"] == "faded"
+    short, line, area, rgb = _peg_clip(3, num_frames=7)  # it ends as the ball lands on the peg
+    assert branch_reading(short.video, rgb, line, area)["outcome"] == short.params["outcome"] == "undecided"
+    with pytest.raises(ValueError, match="ball_area_px"):
+        branch_reading(clip.video, rgb, line, 0)
