@@ -50,7 +50,8 @@ processes: $(STAMP)
 # where it stopped and skips what is done, so run it again after an interruption.
 EXPERIMENTS := ood_vs_id scaling colour_vs_velocity size_vs_velocity context_frames memorisation failure_rates \
 	samplers_and_steps training_time object_permanence momentum guidance drift frame_mixing \
-	ood_vs_training_length prediction_targets smaller_at_64px vae_physics ood_vs_id_dit colour_vs_velocity_dit
+	ood_vs_training_length prediction_targets smaller_at_64px vae_physics ood_vs_id_dit colour_vs_velocity_dit \
+	open_future
 experiments: $(STAMP)
 	for name in $(EXPERIMENTS); do $(PY) -m vidlab.experiments $$name || exit 1; done
 

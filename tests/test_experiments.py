@@ -175,7 +175,7 @@ def test_judge_says_the_truth_follows_velocity_and_a_stopped_ball_its_attribute(
                                   "memorisation", "failure_rates", "samplers_and_steps", "training_time",
                                   "object_permanence", "momentum", "guidance", "drift", "frame_mixing",
                                   "ood_vs_training_length", "prediction_targets", "smaller_at_64px",
-                                  "vae_physics", "ood_vs_id_dit", "colour_vs_velocity_dit"])
+                                  "vae_physics", "ood_vs_id_dit", "colour_vs_velocity_dit", "open_future"])
 def test_the_other_experiments_run_fast(name, fast_workdir):
     summary = core.run(name, fast=True, device="cpu")
     assert summary and (core.FAST_RESULTS / name / "record.json").exists()
@@ -229,6 +229,18 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
         used = json.loads((core.FAST_RESULTS / name / "record.json").read_text())["models"]
         configs = [json.loads((core.FAST_RESULTS / "zoo" / m / "config.json").read_text()) for m in used]
         assert all((c["family"], c["vae"], c["num_frames"]) == ("latent_dit", "tiny-latent", 17) for c in configs)
+    if name == "open_future":  # the instrument reads the truth right; each model kind, each scenario's odds
+        from vidlab.experiments import open_future
+
+        assert summary["instrument"]["truth_misread"] == 0
+        for variant in open_future.VARIANTS:
+            for setting in open_future.SETTINGS:
+                entry = summary[f"{variant} | {setting}"]
+                assert set(entry) == set(open_future.SCENARIOS)
+                assert all(0 <= e["tv"]["mean"] <= 1 and len(e["per_seed"]) == len(core.FAST.seeds)
+                           for e in entry.values())
+        assert len(summary["ghost rate, paired differences"]) == len(open_future.VARIANTS) + len(
+            open_future.SETTINGS) - 2
     if name == "guidance":  # the probes on the true clips of each scene: their false alarms
         assert {r["scene"] for r in rows if r["seed"] == "truth"} == set(scenes.SCENES)
     # the models it declares (for --train) are the models it used, each with where it trained

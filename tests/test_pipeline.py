@@ -89,13 +89,16 @@ def test_samplers_by_name(trained, context):
 
     pipe = load_pretrained(trained / "pipeline")
     outputs = {}
-    for name in pipeline.SAMPLERS:
+    for name in {**pipeline.SAMPLERS, **pipeline.STOCHASTIC_SAMPLERS}:
         pipe.scheduler = pipeline.sampler(name, pipe.scheduler.config)
         pipe.scheduler.set_timesteps(3)
         assert int(pipe.scheduler.timesteps[0]) == 999  # trailing spacing: sampling starts at the highest noise
         outputs[name] = sample(pipe, context)
         assert np.isfinite(outputs[name]).all()
     assert len({o.tobytes() for o in outputs.values()}) == len(outputs)  # each name gives its own sampler
+    assert len(outputs) == 4
+    pipe.scheduler = pipeline.sampler("DDPM", pipe.scheduler.config)  # fresh noise at each step, from the generator
+    assert np.array_equal(sample(pipe, context), outputs["DDPM"])
     with pytest.raises(ValueError, match="unknown sampler 'PLMS'.*DDIM"):
         pipeline.sampler("PLMS", pipe.scheduler.config)
 

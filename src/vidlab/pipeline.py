@@ -18,7 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from diffusers import DDIMScheduler, DiffusionPipeline, DPMSolverMultistepScheduler, EulerDiscreteScheduler
+from diffusers import (
+    DDIMScheduler,
+    DDPMScheduler,
+    DiffusionPipeline,
+    DPMSolverMultistepScheduler,
+    EulerDiscreteScheduler,
+)
 from diffusers.utils import BaseOutput
 from diffusers.utils import logging as diffusers_logging
 from diffusers.utils.torch_utils import randn_tensor
@@ -42,6 +48,9 @@ RECORDS_IN_CHECKOUT = env.CHECKOUT / RECORDS
 SAMPLERS = {"DDIM": (DDIMScheduler, {"clip_sample": True}),
             "DPM-Solver++": (DPMSolverMultistepScheduler, {"algorithm_type": "dpmsolver++"}),
             "Euler": (EulerDiscreteScheduler, {})}
+# Those are deterministic given the first noise. DDPM's ancestral step draws fresh noise at every step, so two
+# continuations of one context can part ways late in sampling (the open-future experiment).
+STOCHASTIC_SAMPLERS = {"DDPM": (DDPMScheduler, {"clip_sample": True})}
 
 
 def sampler(name: str, training_scheduler_config):
@@ -49,9 +58,10 @@ def sampler(name: str, training_scheduler_config):
 
     ``pipe.scheduler = sampler("Euler", pipe.scheduler.config)`` swaps a pipeline's sampler.
     """
-    if name not in SAMPLERS:
-        raise ValueError(f"unknown sampler {name!r}; expected one of {sorted(SAMPLERS)}")
-    cls, settings = SAMPLERS[name]
+    known = {**SAMPLERS, **STOCHASTIC_SAMPLERS}
+    if name not in known:
+        raise ValueError(f"unknown sampler {name!r}; expected one of {sorted(known)}")
+    cls, settings = known[name]
     return cls.from_config(training_scheduler_config, timestep_spacing="trailing", **settings)
 
 

@@ -19,8 +19,8 @@ number of steps and the training time), ``scenes`` (object permanence, momentum 
 scenes, with a prompted model), ``drift`` (clips 4 times the trained length, and what helps; its measures in
 ``drift_measures``), ``mixing`` (why frames are denoised together, its causes separated: notebook 01);
 ``vae_physics`` (where the latent recipe's VAE breaks physics: issue 24), ``on_the_dit`` (ood_vs_id and
-colour_vs_velocity with the latent DiT); ``plots`` draws the results for the
-notebooks.
+colour_vs_velocity with the latent DiT), ``open_future`` (when the given frames do not decide the future:
+the odds, the ghosts, and what causes them; issue 25); ``plots`` draws the results for the notebooks.
 """
 
 from vidlab.experiments import (  # noqa: F401
@@ -32,6 +32,7 @@ from vidlab.experiments import (  # noqa: F401
     mixing,
     on_the_dit,
     ood,
+    open_future,
     resolution,
     sampling,
     scenes,
