@@ -198,6 +198,8 @@ def test_the_average_of_two_futures_reads_as_a_split_ghost_and_a_faded_one_as_fa
     ghost = branch_reading(mean, rgb, line, area)
     assert ghost["outcome"] == "split" and ghost["left"] > 0.4 and ghost["right"] > 0.4
     assert abs(ghost["mass"] - 1) < 0.05  # averaging keeps the mass: half a ball on each side
+    skewed_mean = 0.8 * clip.video / 255 + 0.2 * twin.video / 255  # odds of 4/5: a dim ball and a faint one
+    assert branch_reading(skewed_mean, rgb, line, area)["outcome"] == "faded"
     faded = 1 - 0.3 * (1 - clip.video / 255)  # the whole clip washed out to 30%
     assert branch_reading(faded, rgb, line, area)["outcome"] == "faded"
     short, line, area, rgb = _peg_clip(3, num_frames=7)  # it ends as the ball lands on the peg

@@ -11,10 +11,11 @@ the ball's colour against what lies behind it:
 3. split the weighted pixels into connected blobs, and find the mass on each side of the peg's line.
 
 The backdrop is each pixel's median over the clip, so a ball that stays put for half the clip or more is
-backdrop, not ball: here the ball falls through the given frames. The outcomes: ``"faded"`` (less than half
-a ball anywhere: dimmed or smeared away), ``"split"`` (a blob of at least a fifth of a ball on each side: a
-ghost), ``"undecided"`` (one ball still on the line), else ``"left"`` or ``"right"``. The thresholds are
-checked on the truth, which reads as what happened in every colour (tests/test_probes.py).
+backdrop, not ball: here the ball falls through the given frames. The outcomes: ``"faded"`` (less
+than half a ball anywhere, or no pixel at least 90% ball: dimmed or smeared), ``"split"`` (a blob of at least a
+fifth of a ball on each side: a ghost), ``"undecided"`` (one ball still on the line), else ``"left"`` or
+``"right"``. The thresholds are checked on the truth, which reads as what happened in every colour
+(tests/test_probes.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from vidlab.pixels import as_float_video
 
 OUTCOMES = ("left", "right", "split", "faded", "undecided")
 FADED = 0.5  # less than this many balls of mass in the frame
+DIM = 0.9  # or no pixel this much ball: a blend of the ball with what is behind it (the trained U-Net's balls
+# reach 1.0: its 32 held-out in-distribution continuations, every one, in the calibration of 2026-12-02)
 SPLIT = 0.2  # a blob on each side holding at least this much of a ball
 
 
@@ -54,7 +57,7 @@ def branch_reading(video, rgb, line_x: float, ball_area_px: float, frame: int = 
 
     Returns:
         ``{"outcome": one of OUTCOMES, "mass": balls in the frame, "left": balls left of the line,
-        "right": balls right of it, "centroid_x": px}``.
+        "right": balls right of it, "centroid_x": px, "peak": the largest share of ball in a pixel}``.
     """
     if ball_area_px <= 0:
         raise ValueError(f"ball_area_px={ball_area_px!r}: expected the ball's area in px² (π r²), above 0")
@@ -67,8 +70,9 @@ def branch_reading(video, rgb, line_x: float, ball_area_px: float, frame: int = 
     mass = float(weight.sum()) / ball_area_px
     left = float(weight[:, columns[0] < line_x].sum()) / ball_area_px
     centroid = float((weight * columns).sum() / weight.sum()) if weight.sum() > 0 else float("nan")
-    reading = {"mass": mass, "left": left, "right": mass - left, "centroid_x": centroid}
-    # 3. the outcome: blobs on both sides, one ball on the line, or one side
+    reading = {"mass": mass, "left": left, "right": mass - left, "centroid_x": centroid,
+               "peak": float(weight.max())}
+    # 3. the outcome: too little ball, blobs on both sides, a dim ball, one ball on the line, or one side
     if mass < FADED:
         return {"outcome": "faded", **reading}
     blobs, n = ndimage.label(weight > 0.25, ndimage.generate_binary_structure(2, 2))
@@ -79,6 +83,8 @@ def branch_reading(video, rgb, line_x: float, ball_area_px: float, frame: int = 
         sides["left" if blob_x < line_x else "right"] += float((weight * inside).sum()) / ball_area_px
     if min(sides.values()) >= SPLIT:
         return {"outcome": "split", **reading}
+    if reading["peak"] < DIM:
+        return {"outcome": "faded", **reading}
     radius = np.sqrt(ball_area_px / np.pi)
     if abs(centroid - line_x) < 0.5 * radius:
         return {"outcome": "undecided", **reading}
