@@ -232,13 +232,13 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
     if name == "open_future":  # the instrument reads the truth right; each model kind, each scenario's odds
         from vidlab.experiments import open_future
 
-        assert summary["instrument"]["truth_misread"] == 0
+        assert summary["instrument"]["truth_misread"] == summary["instrument"]["truth_switched"] == 0
         for variant in open_future.VARIANTS:
             for setting in open_future.SETTINGS:
                 entry = summary[f"{variant} | {setting}"]
                 assert set(entry) == set(open_future.SCENARIOS)
                 assert all(0 <= e["tv"]["mean"] <= 1 and len(e["per_seed"]) == len(core.FAST.seeds)
-                           for e in entry.values())
+                           and 0 <= e["switch_rate"]["rate"] <= 1 for e in entry.values())
         assert len(summary["ghost rate, paired differences"]) == len(open_future.VARIANTS) + len(
             open_future.SETTINGS) - 2
     if name == "guidance":  # the probes on the true clips of each scene: their false alarms

@@ -7,15 +7,19 @@ future and sometimes by the other. One that regresses the clip (x0) is pulled to
 diffusion's promise is to sample one of them, with the right odds.
 
 Models: the U-Net recipe on both peg scenarios (32 px, 16 frames, 4 given), 3 training seeds, per training
-target (:data:`VARIANTS`, as in ``targets``). Each continues :data:`CONTEXTS` held-out contexts per scenario
-:data:`SAMPLES` times (different sampling noise), under each sampling setting of :data:`SETTINGS`: DDIM at
-25 and at 1 step, and DDPM's ancestral sampler at 25. Every continuation's last frame is read by
-``probes.branches.branch_reading``: left, right, or an averaging failure (a split ghost, a faded ball, a ball
-still on the peg). Per model and setting:
+target (:data:`VARIANTS`, as in ``targets``) and with frames denoised one by one. Each continues
+:data:`CONTEXTS` held-out contexts per scenario :data:`SAMPLES` times (different sampling noise), under each
+sampling setting of :data:`SETTINGS`: DDIM at 25 and at 1 step, and DDPM's ancestral sampler at 25. The last
+four frames of every continuation are read by ``probes.branches.branch_reading``: left, right, or an averaging
+failure (a split ghost, a faded ball, a ball still on the peg); the last frame's reading is the outcome. Per
+model and setting:
 
 - the outcome frequencies against the truth's, with the total variation distance and a χ² test of left
   against right among the decided samples;
 - the ghost rate (split, faded or undecided), per seed and over seeds (clusters: seeds, then contexts);
+- the switch rate: the ball on one side in one of the last four frames and on the other in another (frames
+  that disagree about the branch: the question of joint against per-frame denoising, with the per-frame
+  variant of ``mixing``);
 - diversity: for each context, the share of its samples that go right, against the truth's binomial spread.
 """
 
@@ -31,13 +35,18 @@ from vidlab.experiments.targets import VARIANTS as TARGET_VARIANTS
 from vidlab.probes.branches import branch_reading
 
 SCENARIOS = world.OPEN_FUTURE
-VARIANTS = {name: TARGET_VARIANTS[name] for name in
-            ("x0, cosine", "v, cosine zero terminal SNR", "epsilon, scaled linear")}
+VARIANTS = {**{name: TARGET_VARIANTS[name] for name in
+               ("x0, cosine", "v, cosine zero terminal SNR", "epsilon, scaled linear")},
+            # each frame denoised alone, told its index and handed every given frame (mixing's last variant):
+            # can frames that do not see each other agree on a branch?
+            "x0, per frame": {"prediction_type": "sample", "temporal": False, "frame_index": True,
+                              "given_frames": 4}}
 SETTINGS = {"DDIM, 25 steps": ("DDIM", 25), "DDIM, 1 step": ("DDIM", 1), "DDPM, 25 steps": ("DDPM", 25)}
 STEPS = {"full": 3561, "fast": 3}  # the 10-minute recipe's steps; fast: a code check
 CONTEXTS = {"full": 16, "fast": 2}  # held-out contexts per scenario
 SAMPLES = {"full": 16, "fast": 2}  # continuations of each
 GHOSTS = ("split", "faded", "undecided")
+READ_FRAMES = (-4, -3, -2, -1)  # the frames read: the last decides; a change of side among them is a switch
 BASELINE, BASE_SETTING = "x0, cosine", "DDIM, 25 steps"
 
 
@@ -51,13 +60,20 @@ def models(ctx) -> list:
     return [(config(ctx, variant, seed), None) for variant in VARIANTS for seed in ctx.mode.seeds]
 
 
-def read_outcomes(videos, clips) -> list:
-    """The branch reading of each video's last frame (``clips[i]`` gives the peg's line and the ball)."""
+def read_outcomes(videos, clips, frames=READ_FRAMES) -> list:
+    """The branch reading of ``frames`` of each video (``clips[i]`` gives the peg's line and the ball): one
+    list of outcomes per video, the last frame's last."""
     out = []
     for video, clip in zip(videos, clips, strict=True):
         _, x0, _, x1, _, _ = clip.scenery[0]
-        out.append(branch_reading(video, clip.colors[0, 0], (x0 + x1) / 2, np.pi * clip.radii[0, 0] ** 2)["outcome"])
+        line, area = (x0 + x1) / 2, np.pi * clip.radii[0, 0] ** 2
+        out.append([branch_reading(video, clip.colors[0, 0], line, area, frame=f)["outcome"] for f in frames])
     return out
+
+
+def switched(readings: list) -> bool:
+    """Whether the ball changes side over the frames read: two frames decided for different sides."""
+    return len({o for o in readings if o in ("left", "right")}) > 1
 
 
 @experiment("open_future", models=models)
@@ -67,9 +83,10 @@ def open_future(ctx) -> dict:
     # 1. the truth, read by the same instrument: it must read as what happened, every time
     if not ctx.results.done(seed="truth"):
         truth = evaluate.held_out(ctx.clip_spec(scenarios=SCENARIOS), n_contexts * len(SCENARIOS))
-        misread = sum(r != c.params["outcome"] for r, c in zip(read_outcomes([c.video for c in truth], truth),
-                                                                truth, strict=True))
-        ctx.results.add({"seed": "truth", "clips": len(truth), "misread": misread})
+        readings = read_outcomes([c.video for c in truth], truth)
+        ctx.results.add({"seed": "truth", "clips": len(truth),
+                         "misread": sum(r[-1] != c.params["outcome"] for r, c in zip(readings, truth, strict=True)),
+                         "switched": sum(map(switched, readings))})
     # 2. every model continues the same contexts, each n_samples times, under each setting
     for variant in VARIANTS:
         for seed in ctx.mode.seeds:
@@ -81,10 +98,12 @@ def open_future(ctx) -> dict:
                 pipe.scheduler = pipeline.sampler(sampler, pipe.scheduler.config)
                 repeated = [c for c in contexts for _ in range(n_samples)]  # sample j of context i: i * n + j
                 videos = evaluate.continue_clips(pipe, repeated, steps, batch_size=n_samples)
+                readings = read_outcomes(videos, repeated)
                 ctx.results.add({"seed": seed, "variant": variant, "setting": setting,
                                  "context_seeds": [c.seed for c in contexts],
                                  "scenarios": [c.scenario for c in contexts], "samples": n_samples,
-                                 "outcomes": read_outcomes(videos, repeated)})
+                                 "outcomes": [r[-1] for r in readings],
+                                 "switched": [switched(r) for r in readings]})
     return summarise(ctx.results.rows())
 
 
@@ -92,8 +111,8 @@ def summarise(rows: list) -> dict:
     """Per variant and setting: each scenario's outcome shares against the truth, the total variation
     distance, a χ² test of the decided samples' odds, the ghost rate and the per-context spread."""
     truth_row = next((r for r in rows if r["seed"] == "truth"), None)
-    summary = {"instrument": {"truth_clips": truth_row["clips"], "truth_misread": truth_row["misread"]}
-               if truth_row else None}
+    summary = {"instrument": {"truth_clips": truth_row["clips"], "truth_misread": truth_row["misread"],
+                              "truth_switched": truth_row["switched"]} if truth_row else None}
     model_rows = [r for r in rows if r["seed"] != "truth"]
     kinds = {key: {r["seed"]: r for r in model_rows if (r["variant"], r["setting"]) == key}
              for key in sorted({(r["variant"], r["setting"]) for r in model_rows})}
@@ -128,7 +147,7 @@ def _ghost_flags(row: dict) -> list:
 def _scenario_figures(by_seed: dict, scenario: str) -> dict:
     """One scenario's figures for one model kind over its seeds (each seed's, and seeds then contexts)."""
     truth = world.TABLE[scenario].truth
-    per_seed, ghosts_by_seed, tv_by_seed, spread_by_seed = {}, [], [], []
+    per_seed, ghosts_by_seed, tv_by_seed, spread_by_seed, switch_by_seed = {}, [], [], [], []
     counts = dict.fromkeys(("left", "right", *GHOSTS), 0)
     for seed, row in sorted(by_seed.items()):
         n = row["samples"]
@@ -139,6 +158,8 @@ def _scenario_figures(by_seed: dict, scenario: str) -> dict:
             counts[o] += flat.count(o)
         tv = 0.5 * sum(abs(shares[o] - truth.get(o, 0.0)) for o in counts)
         ghosts_by_seed.append([sum(o in GHOSTS for o in c) / n for c in contexts])  # per context
+        switches = [row["switched"][i * n:(i + 1) * n] for i, s in enumerate(row["scenarios"]) if s == scenario]
+        switch_by_seed.append([sum(c) / n for c in switches])
         tv_by_seed.append(tv)
         right_share = [c.count("right") / n for c in contexts]
         spread_by_seed.append(float(np.std(right_share)))
@@ -157,4 +178,5 @@ def _scenario_figures(by_seed: dict, scenario: str) -> dict:
             "ghost_rate": {**stats.cluster_rate(ghosts_by_seed), "k": sum(counts[g] for g in GHOSTS),
                            "n": sum(counts.values()), "unit": "context"},
             "right_share_sd_over_contexts": stats.over_seeds(spread_by_seed),
+            "switch_rate": {**stats.cluster_rate(switch_by_seed), "unit": "context"},
             "truth_right_share_sd": float(np.sqrt(p_right * (1 - p_right) / n))}
