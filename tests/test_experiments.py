@@ -232,7 +232,9 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
     if name == "open_future":  # the instrument reads the truth right; each model kind, each scenario's odds
         from vidlab.experiments import open_future
 
-        assert summary["instrument"]["truth_misread"] == summary["instrument"]["truth_switched"] == 0
+        floor = summary["instrument"]
+        assert floor["truth"]["misread"] == floor["truth"]["switched"] == 0
+        assert floor["truth through the VAE"]["clips"] == floor["truth"]["clips"]
         for variant in open_future.VARIANTS:
             for setting in open_future.SETTINGS:
                 entry = summary[f"{variant} | {setting}"]

@@ -9,7 +9,8 @@ diffusion's promise is to sample one of them, with the right odds.
 Models: the U-Net recipe on both peg scenarios (32 px, 16 frames, 4 given), 3 training seeds, per training
 target (:data:`VARIANTS`, as in ``targets``) and with frames denoised one by one. Each continues
 :data:`CONTEXTS` held-out contexts per scenario :data:`SAMPLES` times (different sampling noise), under each
-sampling setting of :data:`SETTINGS`: DDIM at 25 and at 1 step, and DDPM's ancestral sampler at 25. The last
+sampling setting of :data:`SETTINGS`: deterministic at 25 and at 1 step (DDIM; the DiT's Euler), and
+stochastic at 25 (DDPM's ancestral step; Euler with fresh noise). The last
 four frames of every continuation are read by ``probes.branches.branch_reading``: left, right, or an averaging
 failure (a split ghost, a faded ball, a ball still on the peg); the last frame's reading is the outcome. Per
 model and setting:
@@ -26,12 +27,14 @@ model and setting:
 from __future__ import annotations
 
 import numpy as np
+from diffusers import FlowMatchEulerDiscreteScheduler
 from scipy import stats as scipy_stats
 
 from vidlab import evaluate, pipeline, world
-from vidlab.experiments import stats, zoo
+from vidlab.experiments import stats, vae_physics, zoo
 from vidlab.experiments.core import experiment
 from vidlab.experiments.targets import VARIANTS as TARGET_VARIANTS
+from vidlab.families.latent import load_vae
 from vidlab.probes.branches import branch_reading
 
 SCENARIOS = world.OPEN_FUTURE
@@ -40,14 +43,22 @@ VARIANTS = {**{name: TARGET_VARIANTS[name] for name in
             # each frame denoised alone, told its index and handed every given frame (mixing's last variant):
             # can frames that do not see each other agree on a branch?
             "x0, per frame": {"prediction_type": "sample", "temporal": False, "frame_index": True,
-                              "given_frames": 4}}
-SETTINGS = {"DDIM, 25 steps": ("DDIM", 25), "DDIM, 1 step": ("DDIM", 1), "DDPM, 25 steps": ("DDPM", 25)}
+                              "given_frames": 4},
+            # the modern recipe (notebook 03b): flow matching with a DiT on the shipped VAE, on 17 frames with 5
+            # given (the VAE's 1 + 4k): the same contexts' seeds, one given frame more, so compared unpaired
+            "flow matching, latent DiT": {"family": "latent_dit", "vae": "tiny-latent", "num_frames": 17,
+                                          "context_frames": 5}}
+UNPAIRED = ("flow matching, latent DiT",)  # variants whose clips differ from x0's (one more given frame)
+# (sampler, steps): deterministic is DDIM for the U-Net and Euler for the DiT; stochastic draws fresh noise at
+# every step: DDPM's ancestral step, or Euler with stochastic_sampling (set_sampler)
+SETTINGS = {"deterministic, 25 steps": ("deterministic", 25), "deterministic, 1 step": ("deterministic", 1),
+            "stochastic, 25 steps": ("stochastic", 25)}
 STEPS = {"full": 3561, "fast": 3}  # the 10-minute recipe's steps; fast: a code check
 CONTEXTS = {"full": 16, "fast": 2}  # held-out contexts per scenario
 SAMPLES = {"full": 16, "fast": 2}  # continuations of each
 GHOSTS = ("split", "faded", "undecided")
 READ_FRAMES = (-4, -3, -2, -1)  # the frames read: the last decides; a change of side among them is a switch
-BASELINE, BASE_SETTING = "x0, cosine", "DDIM, 25 steps"
+BASELINE, BASE_SETTING = "x0, cosine", "deterministic, 25 steps"
 
 
 def config(ctx, variant: str, seed: int):
@@ -58,6 +69,18 @@ def config(ctx, variant: str, seed: int):
 
 def models(ctx) -> list:
     return [(config(ctx, variant, seed), None) for variant in VARIANTS for seed in ctx.mode.seeds]
+
+
+def set_sampler(pipe, kind: str) -> None:
+    """Give ``pipe`` the ``kind`` of sampler, "deterministic" or "stochastic", on its own training schedule:
+    DDIM or DDPM for a U-Net pipeline; flow-matching Euler without or with fresh noise at each step for a DiT."""
+    if kind not in ("deterministic", "stochastic"):
+        raise ValueError(f"kind={kind!r}: expected 'deterministic' or 'stochastic'")
+    config = pipe.scheduler.config
+    if isinstance(pipe.scheduler, FlowMatchEulerDiscreteScheduler):
+        pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(config, stochastic_sampling=kind == "stochastic")
+    else:
+        pipe.scheduler = pipeline.sampler("DDPM" if kind == "stochastic" else "DDIM", config)
 
 
 def read_outcomes(videos, clips, frames=READ_FRAMES) -> list:
@@ -71,6 +94,14 @@ def read_outcomes(videos, clips, frames=READ_FRAMES) -> list:
     return out
 
 
+def _floor(videos, clips) -> dict:
+    """The reader on videos of the true futures: how many it misreads, and how many switch sides."""
+    readings = read_outcomes(videos, clips)
+    return {"clips": len(clips), "outcomes": [r[-1] for r in readings],
+            "misread": sum(r[-1] != c.params["outcome"] for r, c in zip(readings, clips, strict=True)),
+            "switched": sum(map(switched, readings))}
+
+
 def switched(readings: list) -> bool:
     """Whether the ball changes side over the frames read: two frames decided for different sides."""
     return len({o for o in readings if o in ("left", "right")}) > 1
@@ -80,13 +111,15 @@ def switched(readings: list) -> bool:
 def open_future(ctx) -> dict:
     """Outcome frequencies, ghosts and diversity per training target and sampling setting (3 seeds)."""
     n_contexts, n_samples = CONTEXTS[ctx.mode.name], SAMPLES[ctx.mode.name]
-    # 1. the truth, read by the same instrument: it must read as what happened, every time
+    # 1. the truth, read by the same instrument: it must read as what happened, every time; and the truth
+    # through the shipped VAE (encoded and decoded), the latent model's floor
     if not ctx.results.done(seed="truth"):
         truth = evaluate.held_out(ctx.clip_spec(scenarios=SCENARIOS), n_contexts * len(SCENARIOS))
-        readings = read_outcomes([c.video for c in truth], truth)
-        ctx.results.add({"seed": "truth", "clips": len(truth),
-                         "misread": sum(r[-1] != c.params["outcome"] for r, c in zip(readings, truth, strict=True)),
-                         "switched": sum(map(switched, readings))})
+        through = evaluate.held_out(ctx.clip_spec(scenarios=SCENARIOS, num_frames=17, context_frames=5),
+                                    n_contexts * len(SCENARIOS))
+        ctx.results.add({"seed": "truth", **_floor([c.video for c in truth], truth),
+                         "through the VAE": _floor(vae_physics.reconstruct(load_vae("tiny-latent"), through),
+                                                   through)})
     # 2. every model continues the same contexts, each n_samples times, under each setting
     for variant in VARIANTS:
         for seed in ctx.mode.seeds:
@@ -95,7 +128,7 @@ def open_future(ctx) -> dict:
                     continue
                 pipe = zoo.by_steps(ctx, config(ctx, variant, seed))
                 contexts = evaluate.held_out(pipe.training_config, n_contexts * len(SCENARIOS))
-                pipe.scheduler = pipeline.sampler(sampler, pipe.scheduler.config)
+                set_sampler(pipe, sampler)
                 repeated = [c for c in contexts for _ in range(n_samples)]  # sample j of context i: i * n + j
                 videos = evaluate.continue_clips(pipe, repeated, steps, batch_size=n_samples)
                 readings = read_outcomes(videos, repeated)
@@ -110,10 +143,12 @@ def open_future(ctx) -> dict:
 def summarise(rows: list) -> dict:
     """Per variant and setting: each scenario's outcome shares against the truth, the total variation
     distance, a χ² test of the decided samples' odds, the ghost rate and the per-context spread."""
-    truth_row = next((r for r in rows if r["seed"] == "truth"), None)
-    summary = {"instrument": {"truth_clips": truth_row["clips"], "truth_misread": truth_row["misread"],
-                              "truth_switched": truth_row["switched"]} if truth_row else None}
-    model_rows = [r for r in rows if r["seed"] != "truth"]
+    truth = next((r for r in rows if r["seed"] == "truth"), None)
+    keep = ("clips", "misread", "switched")
+    summary = {"instrument": {"truth": {k: truth[k] for k in keep},
+                              "truth through the VAE": {k: truth["through the VAE"][k] for k in keep}}
+               if truth else None}
+    model_rows = [r for r in rows if isinstance(r["seed"], int)]
     kinds = {key: {r["seed"]: r for r in model_rows if (r["variant"], r["setting"]) == key}
              for key in sorted({(r["variant"], r["setting"]) for r in model_rows})}
     for (variant, setting), by_seed in kinds.items():
@@ -135,7 +170,7 @@ def _comparisons(kinds: dict) -> dict:
             continue
         name = f"{' | '.join(other)} minus {' | '.join(base)}"
         out[name] = stats.difference([_ghost_flags(kinds[base][s]) for s in seeds],
-                                     [_ghost_flags(kinds[other][s]) for s in seeds], paired=True)
+                                     [_ghost_flags(kinds[other][s]) for s in seeds], paired=other[0] not in UNPAIRED)
     return out
 
 
