@@ -192,7 +192,8 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
                                 (*(f"{g}x in time, {c}" for g in vae_physics.TIME_GROUPS), f"2x minus 4x, {c}")]}
     if name in expected:
         assert list(summary) == expected[name]
-    if name == "drift":  # every paired comparison, each with its two outcomes
+    if name == "drift":  # every run measured, so --train has nothing left to train; every paired comparison
+        assert core.MODELS[name](core.context(name, fast=True, device="cpu")) == []
         assert list(summary["comparisons"]) == list(drift.COMPARISONS)
         assert all(set(c) == {"seeds", *drift.PER_CLIP} for c in summary["comparisons"].values())
     if name == "frame_mixing":  # example continuations for notebook 01, beside the truth
@@ -247,7 +248,8 @@ def test_the_other_experiments_run_fast(name, fast_workdir):
         assert {r["scene"] for r in rows if r["seed"] == "truth"} == set(scenes.SCENES)
     # the models it declares (for --train) are the models it used, each with where it trained
     record = json.loads((core.FAST_RESULTS / name / "record.json").read_text())
-    declared = core.MODELS[name](core.context(name, fast=True, device="cpu"))
+    fresh = core.context(name, fast=True, device="cpu", root=fast_workdir / "nothing measured yet")
+    declared = core.MODELS[name](fresh)
     assert set(record["models"]) == {zoo.model_name(cfg, minutes) for cfg, minutes in declared}
     assert all(m["step"] == 3 and m["machine"]["device"] == "cpu" for m in record["models"].values())
 
