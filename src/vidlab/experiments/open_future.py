@@ -35,6 +35,7 @@ from vidlab.experiments import stats, vae_physics, zoo
 from vidlab.experiments.core import experiment
 from vidlab.experiments.targets import VARIANTS as TARGET_VARIANTS
 from vidlab.families.latent import load_vae
+from vidlab.pixels import as_float_video
 from vidlab.probes.branches import branch_reading
 
 SCENARIOS = world.OPEN_FUTURE
@@ -90,7 +91,9 @@ def read_outcomes(videos, clips, frames=READ_FRAMES) -> list:
     for video, clip in zip(videos, clips, strict=True):
         _, x0, _, x1, _, _ = clip.scenery[0]
         line, area = (x0 + x1) / 2, np.pi * clip.radii[0, 0] ** 2
-        out.append([branch_reading(video, clip.colors[0, 0], line, area, frame=f)["outcome"] for f in frames])
+        backdrop = np.median(as_float_video(video), axis=0)  # once per video, for every frame read
+        out.append([branch_reading(video, clip.colors[0, 0], line, area, frame=f, backdrop=backdrop)["outcome"]
+                    for f in frames])
     return out
 
 
@@ -123,13 +126,15 @@ def open_future(ctx) -> dict:
     # 2. every model continues the same contexts, each n_samples times, under each setting
     for variant in VARIANTS:
         for seed in ctx.mode.seeds:
-            for setting, (sampler, steps) in SETTINGS.items():
-                if ctx.results.done(seed=seed, variant=variant, setting=setting):
-                    continue
-                pipe = zoo.by_steps(ctx, config(ctx, variant, seed))
-                contexts = evaluate.held_out(pipe.training_config, n_contexts * len(SCENARIOS))
+            todo = [s for s in SETTINGS if not ctx.results.done(seed=seed, variant=variant, setting=s)]
+            if not todo:
+                continue
+            pipe = zoo.by_steps(ctx, config(ctx, variant, seed))  # loaded once, for every setting left
+            contexts = evaluate.held_out(pipe.training_config, n_contexts * len(SCENARIOS))
+            repeated = [c for c in contexts for _ in range(n_samples)]  # sample j of context i: i * n + j
+            for setting in todo:
+                sampler, steps = SETTINGS[setting]
                 set_sampler(pipe, sampler)
-                repeated = [c for c in contexts for _ in range(n_samples)]  # sample j of context i: i * n + j
                 videos = evaluate.continue_clips(pipe, repeated, steps, batch_size=n_samples)
                 readings = read_outcomes(videos, repeated)
                 ctx.results.add({"seed": seed, "variant": variant, "setting": setting,

@@ -46,7 +46,7 @@ def colour_weight(frame: np.ndarray, rgb, backdrop: np.ndarray, tolerance: float
 
 
 def branch_reading(video, rgb, line_x: float, ball_area_px: float, frame: int = -1,
-                   tolerance: float = 0.2) -> dict:
+                   tolerance: float = 0.2, backdrop: np.ndarray | None = None) -> dict:
     """Where the ball of colour ``rgb`` is in ``video[frame]`` relative to the vertical line ``x = line_x`` (px).
 
     Args:
@@ -54,6 +54,8 @@ def branch_reading(video, rgb, line_x: float, ball_area_px: float, frame: int = 
         rgb: the ball's colour, 0-255.
         line_x: the peg's centre line, px (pixel centres at integers, as the world's ground truth).
         ball_area_px: the ball's area in px² (π r²), to express masses in balls.
+        backdrop: [H, W, 3] in [0, 1]; default each pixel's median over ``video`` (pass it to read several
+            frames of one video without computing it again).
 
     Returns:
         ``{"outcome": one of OUTCOMES, "mass": balls in the frame, "left": balls left of the line,
@@ -64,7 +66,7 @@ def branch_reading(video, rgb, line_x: float, ball_area_px: float, frame: int = 
     # 1. weigh every pixel by its share of the ball's colour, over the backdrop: each pixel's median over the
     # clip (the ball moves on, the peg stays)
     v = as_float_video(video)
-    weight = colour_weight(v[frame], rgb, np.median(v, axis=0), tolerance)
+    weight = colour_weight(v[frame], rgb, np.median(v, axis=0) if backdrop is None else backdrop, tolerance)
     columns = np.arange(weight.shape[1], dtype=np.float32)[None, :]
     # 2. the mass, in balls, and how it lies about the line
     mass = float(weight.sum()) / ball_area_px
